@@ -1,0 +1,203 @@
+"""`vwapcli backtest`: load -> signals -> engine -> a complete run folder (SPEC 10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import platform
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from vwapcli import __version__
+from vwapcli.config import AppConfig, load_config
+from vwapcli.core.daily import daily_bars
+from vwapcli.core.registry import registered
+from vwapcli.core.types import SessionedBars
+from vwapcli.engine import BacktestResult, Engine, plan_candidates
+from vwapcli.run_folder import default_run_dir, staged_run_dir, write_table
+from vwapcli.runlog import run_log
+
+log = logging.getLogger("vwapcli.backtest")
+
+
+def _session_dates(bars: SessionedBars) -> list[dt.date]:
+    return [d.item() for d in bars.session_date.astype("datetime64[D]")]
+
+
+def run_sessions_between(
+    market_data: dict[str, SessionedBars], start: dt.date | None, end: dt.date | None
+) -> list[dt.date]:
+    """Every session of any symbol in [start, end]: the rows of equity.parquet."""
+    days: set[dt.date] = set()
+    for bars in market_data.values():
+        days.update(_session_dates(bars))
+    return sorted(d for d in days if (start is None or d >= start) and (end is None or d <= end))
+
+
+def build_quote_source(config: AppConfig, market_data: dict[str, SessionedBars], store: Path):  # type: ignore[no-untyped-def]
+    """The configured quote source: the BSM model (offline default) or a real chain store."""
+    if config.options.pricing_source == "chain":
+        from vwapcli.options.quotes import ChainQuoteSource
+
+        root = Path(config.options.chain_store) if config.options.chain_store else store
+        return ChainQuoteSource(root, config.options.max_quote_age_seconds)
+    from vwapcli.options.quotes import ModelQuoteSource
+    from vwapcli.options.volatility import VolatilityModel
+
+    iv_series: dict[str, pd.Series | None] = {}
+    if config.options.iv_source == "series":
+        from vwapcli.data.store import BarStore
+
+        bar_store = BarStore(store)
+        for symbol in market_data:
+            iv_series[symbol] = bar_store.read_iv_index(symbol)
+    vol_models = {
+        symbol: VolatilityModel(daily_bars(bars), iv_series.get(symbol), config.options)
+        for symbol, bars in market_data.items()
+    }
+    return ModelQuoteSource(config.options, vol_models)
+
+
+def execute_backtest(
+    config: AppConfig,
+    market_data: dict[str, SessionedBars],
+    start: dt.date | None,
+    end: dt.date | None,
+    store: Path,
+    slippage: float | None = None,
+    console: Console | None = None,
+) -> BacktestResult:
+    """The whole pipeline in memory (used by the CLI, the sweep and the tests)."""
+    from vwapcli.options.expirations import ExpirySchedule
+    from vwapcli.signal_run import compute_signals
+
+    signals = compute_signals(config, market_data, start, end)
+    candidates = plan_candidates(signals, market_data, config)
+    schedule = ExpirySchedule.load(Path(config.options.expirations_file) if config.options.expirations_file else None)
+    engine = Engine(
+        config=config,
+        quote_source=build_quote_source(config, market_data, store),
+        schedule=schedule,
+        session_dates={symbol: _session_dates(bars) for symbol, bars in market_data.items()},
+        pricing_source=config.options.pricing_source,
+        slippage=slippage,
+    )
+    specs = registered()
+    names = [specs[key].name for key in config.enabled_strategies()]
+    sessions = run_sessions_between(market_data, start, end)
+    if console is None or console.quiet:
+        return engine.run(candidates, sessions, names)
+    with Progress(
+        TextColumn("[bold]backtest[/bold]"), BarColumn(), MofNCompleteColumn(), TextColumn("sessions"),
+        TimeElapsedColumn(), console=console, transient=True,
+    ) as progress:
+        task = progress.add_task("sessions", total=len(sessions))
+        return engine.run(candidates, sessions, names, progress=lambda n: progress.advance(task, n))
+
+
+def summary_table(trades: pd.DataFrame, skipped: pd.DataFrame) -> Table:
+    """Per strategy: trades, win rate, profit factor, P&L, skipped signals."""
+    table = Table(title="Backtest summary")
+    for column in ("strategy", "trades", "win rate", "profit factor", "P&L $", "skipped"):
+        table.add_column(column, justify="right" if column != "strategy" else "left")
+    names = sorted(set(trades["strategy_name"]) | set(skipped["strategy_name"]))
+    for name in [*names, "all"]:
+        chosen = trades if name == "all" else trades[trades["strategy_name"] == name]
+        skips = skipped if name == "all" else skipped[skipped["strategy_name"] == name]
+        pnl = chosen["pnl"].astype(float)
+        wins, losses = pnl[pnl > 0].sum(), -pnl[pnl < 0].sum()
+        win_rate = f"{(pnl > 0).mean():.1%}" if len(pnl) else "-"
+        pf = "-" if not len(pnl) else ("inf" if losses == 0 else f"{wins / losses:.2f}")
+        table.add_row(name, str(len(chosen)), win_rate, pf, f"{pnl.sum():,.2f}", str(len(skips)))
+    return table
+
+
+def _versions() -> dict[str, str]:
+    import numba
+    import pyarrow
+
+    return {
+        "vwapcli": __version__, "python": platform.python_version(), "numpy": np.__version__,
+        "pandas": pd.__version__, "pyarrow": pyarrow.__version__, "numba": numba.__version__,
+    }
+
+
+def run_backtest(
+    store: Path,
+    symbols: list[str],
+    start: dt.date | None,
+    end: dt.date | None,
+    config_path: Path | None,
+    only: str | None,
+    enable: list[str],
+    out: Path | None,
+    slippage: float | None,
+    console: Console,
+    store_is_default: bool = False,
+    command: Sequence[str] | None = None,
+) -> Path:
+    """Run a backtest into a new run folder and print the per-strategy summary."""
+    from vwapcli.data.loading import load_market_data
+    from vwapcli.data.store import BarStore
+
+    config = load_config(config_path).with_strategies(only=only, enable=enable)
+    if slippage is not None:
+        config = config.model_copy(update={"options": config.options.model_copy(update={"slippage": slippage})})
+    specs = registered()
+    names = [specs[key].name for key in config.enabled_strategies()]
+    run_dir = out if out is not None else default_run_dir(Path("reports"), config.enabled_strategies())
+    if out is None and run_dir.exists():  # pragma: no cover - default_run_dir already avoids clashes
+        raise AssertionError(run_dir)
+    with staged_run_dir(run_dir) as staging:
+        with run_log(staging / "run.log"):
+            market_data, data_info = _load(load_market_data, store, symbols, start, end, config, console, store_is_default)
+            result = execute_backtest(config, market_data, start, end, data_info["store"], slippage, console)
+            write_table(result.trades, staging / "trades.csv", staging / "trades.parquet")
+            write_table(result.skipped, staging / "skipped.csv", None)
+            write_table(result.equity, None, staging / "equity.parquet")
+            bar_store = BarStore(data_info["store"])
+            sessions = run_sessions_between(market_data, start, end)
+            run_record = {
+                "command": list(command or sys.argv),
+                "config": config.resolved_dict(),
+                "strategies": names,
+                "symbols": sorted(market_data),
+                "start": sessions[0].isoformat() if sessions else None,
+                "end": sessions[-1].isoformat() if sessions else None,
+                "store": str(data_info["store"]),
+                "timeframe": config.data.timeframe,
+                "data_fingerprint": bar_store.fingerprint(sorted(market_data), config.data.timeframe),
+                "data_provenance": {s: bar_store.provenance(s) for s in sorted(market_data)},
+                "versions": _versions(),
+                "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+            (staging / "run.json").write_text(json.dumps(run_record, indent=2, sort_keys=True) + "\n")
+    console.print(summary_table(result.trades, result.skipped))
+    if out is None:
+        console.print(f"run folder: [bold]{run_dir}[/bold] (default name; pass --out to choose)")
+    else:
+        console.print(f"run folder: [bold]{run_dir}[/bold]")
+    return run_dir
+
+
+def _load(load_market_data, store, symbols, start, end, config, console, store_is_default):  # type: ignore[no-untyped-def]
+    """Load bars; report which store was actually read (the sample when falling back)."""
+    market_data = load_market_data(
+        store, symbols, start, end, config.data.timeframe, config.data.calendar, console, store_is_default
+    )
+    actual_store = getattr(load_market_data, "last_store", None) or store
+    return market_data, {"store": Path(actual_store)}
+
+
+def trades_digest(path: Path) -> str:
+    """sha256 of a file: how tests and users prove two runs wrote identical trades."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,297 @@
+"""The `vwapcli` command line: parses arguments and calls one function per command.
+
+Every user-facing failure is a :class:`vwapcli.errors.VwapcliError`, caught once in
+:func:`main` and printed as one red line (exit 2); ``--debug`` shows the traceback.
+Command modules are imported inside each command so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from vwapcli import __version__
+from vwapcli.errors import VwapcliError
+
+console = Console(stderr=False, highlight=False)
+error_console = Console(stderr=True, highlight=False)
+
+DEFAULT_STORE = Path("data")
+SYMBOL_PATTERN = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
+MULTI_VALUE = {"allow_extra_args": True, "help_option_names": ["-h", "--help"]}
+
+
+class _State:
+    debug: bool = False
+
+
+app = typer.Typer(
+    name="vwapcli",
+    help=(
+        "Backtest and report a VWAP intraday mean-reversion module traded as options debit "
+        "spreads, beside the engine's other strategies.\n\n"
+        "Typical session:\n\n"
+        "  vwapcli fetch --source synthetic --symbols SPY QQQ --start 2019-01-01 --end 2024-12-31 --store data\n\n"
+        "  vwapcli backtest --store data --symbols SPY QQQ --enable NAME   (NAME: a strategy key from configs/default.yaml)\n\n"
+        "  vwapcli report reports/<run> --check"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+store_app = typer.Typer(help="Inspect a bar store.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+class Source(str, Enum):
+    synthetic = "synthetic"
+    sample = "sample"
+    csv = "csv"
+    alpaca = "alpaca"
+    polygon = "polygon"
+    databento = "databento"
+    yfinance = "yfinance"
+
+
+class Executor(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"vwapcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log progress details to stderr.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Only errors on stderr; no progress bars.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
+) -> None:
+    _State.debug = debug
+    # The terminal shows warnings (or everything with -v); run folders get their own
+    # INFO-level JSON log, so the handler, not the logger, carries the terminal's level.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    if quiet:
+        console.quiet = True
+
+
+def _parse_date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+def _symbols(first: list[str] | None, ctx: typer.Context) -> list[str]:
+    """`--symbols SPY QQQ`: click takes one value per option, the rest arrive as extra args."""
+    raw = [*(first or []), *ctx.args]
+    symbols: list[str] = []
+    for item in raw:
+        for symbol in item.replace(",", " ").split():
+            symbol = symbol.upper()
+            if not SYMBOL_PATTERN.match(symbol):
+                raise typer.BadParameter(f"{symbol!r} is not a ticker symbol", param_hint="--symbols")
+            if symbol not in symbols:
+                symbols.append(symbol)
+    return symbols
+
+
+SymbolsOption = Annotated[
+    list[str] | None,
+    typer.Option("--symbols", "-s", help="Underlyings: --symbols SPY QQQ (or SPY,QQQ). Default: every symbol in the store."),
+]
+StoreOption = Annotated[Path, typer.Option("--store", help="Bar store folder. Default ./data; when it has no bars the packaged synthetic sample is used, with a notice.")]
+StartOption = Annotated[str | None, typer.Option("--start", help="First session (YYYY-MM-DD). Default: the store's first.")]
+EndOption = Annotated[str | None, typer.Option("--end", help="Last session (YYYY-MM-DD). Default: the store's last.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config. Default: configs/default.yaml.")]
+OnlyOption = Annotated[str | None, typer.Option("--only", help="Run this strategy alone, enabling it (its key under `strategies:` in the config, e.g. orb).")]
+EnableOption = Annotated[list[str] | None, typer.Option("--enable", help="Turn this strategy on alongside the config's others (repeatable).")]
+
+
+def _check_only_enable(only: str | None, enable: list[str] | None) -> None:
+    if only and enable:
+        raise typer.BadParameter("use --only NAME or --enable NAME, not both", param_hint="--only/--enable")
+
+
+@app.command(context_settings=MULTI_VALUE)
+def fetch(
+    ctx: typer.Context,
+    source: Annotated[Source, typer.Option("--source", help="synthetic (seeded generator), sample (packaged), csv (vendor files), or a provider: alpaca, polygon, databento, yfinance (1-minute bars only for recent days).")],
+    symbols: SymbolsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    store: StoreOption = DEFAULT_STORE,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic generator.")] = 7,
+    path: Annotated[Path | None, typer.Option("--path", help="csv: a file or folder of CSV/Parquet bars.")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="csv: timezone of naive timestamps (else inferred and stated).")] = None,
+    repair: Annotated[bool, typer.Option("--repair", help="Drop rows that break a validation rule, and say how many.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the sessions that would be fetched; write nothing.")] = False,
+) -> None:
+    """Fill the bar store: synthetic data, the packaged sample, vendor files or a data provider.
+
+    Example: vwapcli fetch --source synthetic --symbols SPY QQQ --start 2019-01-01 --end 2024-12-31 --store data
+    """
+    from vwapcli.data.fetch import run_fetch
+
+    run_fetch(
+        source=source.value, symbols=_symbols(symbols, ctx), start=_parse_date(start, "--start"),
+        end=_parse_date(end, "--end"), store=store, seed=seed, path=path, tz=tz, repair=repair,
+        dry_run=dry_run, console=console,
+    )
+
+
+@app.command(context_settings=MULTI_VALUE)
+def signals(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Signal table: .csv or .parquet.")],
+    store: StoreOption = DEFAULT_STORE,
+    symbols: SymbolsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    config: ConfigOption = None,
+    only: OnlyOption = None,
+    enable: EnableOption = None,
+    replay: Annotated[bool, typer.Option("--replay", help="Feed bars one at a time, as a live feed would (same output as batch).")] = False,
+) -> None:
+    """Compute strategy signals on the underlying, one row per signal.
+
+    Example: vwapcli signals --store data --symbols SPY QQQ --only orb --out signals.csv
+    """
+    from vwapcli.signal_run import run_signals
+
+    _check_only_enable(only, enable)
+    run_signals(
+        store=store, symbols=_symbols(symbols, ctx), start=_parse_date(start, "--start"),
+        end=_parse_date(end, "--end"), config_path=config, only=only, enable=enable or [],
+        replay=replay, out=out, console=console, store_is_default=_is_default_store(ctx),
+    )
+
+
+def _is_default_store(ctx: typer.Context) -> bool:
+    source = ctx.get_parameter_source("store")
+    return source is None or source.name == "DEFAULT"
+
+
+@app.command(context_settings=MULTI_VALUE)
+def backtest(
+    ctx: typer.Context,
+    store: StoreOption = DEFAULT_STORE,
+    symbols: SymbolsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    config: ConfigOption = None,
+    only: OnlyOption = None,
+    enable: EnableOption = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder. Default reports/<timestamp>-<strategies>/. An existing folder is never overwritten.")] = None,
+    slippage: Annotated[float | None, typer.Option("--slippage", min=0.0, max=1.0, help="Override the fill model: 0 = mid, 1 = natural.")] = None,
+) -> None:
+    """Trade the signals as options debit spreads and write a run folder.
+
+    Example: vwapcli backtest --store data --symbols SPY QQQ --only orb --out reports/orb-only
+    """
+    from vwapcli.backtest import run_backtest
+
+    _check_only_enable(only, enable)
+    run_backtest(
+        store=store, symbols=_symbols(symbols, ctx), start=_parse_date(start, "--start"),
+        end=_parse_date(end, "--end"), config_path=config, only=only, enable=enable or [],
+        out=out, slippage=slippage, console=console, store_is_default=_is_default_store(ctx),
+        command=sys.argv,
+    )
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path | None, typer.Argument(help="A backtest run folder.")] = None,
+    strategy: Annotated[str | None, typer.Option("--strategy", help="Only this strategy's trades (display name like ORB, or config key like orb), equity rebuilt from starting_equity.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file. Default <run>/report.html (metrics.json beside it).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 on FAIL, 0 on PASS: a CI gate.")] = False,
+    compare: Annotated[tuple[Path, Path] | None, typer.Option("--compare", help="BASE_RUN RUN: what switching the module on changes.")] = None,
+) -> None:
+    """Metrics, the acceptance verdict (PASS/FAIL with bootstrap intervals) and an HTML tearsheet.
+
+    Example: vwapcli report reports/2024-run --strategy ORB --check
+    """
+    if compare is not None:
+        from vwapcli.report.compare import run_compare
+
+        code = run_compare(compare[0], compare[1], out=out, check=check, console=console)
+    else:
+        if run_dir is None:
+            raise typer.BadParameter("give a RUN_DIR (or --compare BASE_RUN RUN)", param_hint="RUN_DIR")
+        from vwapcli.report.run import run_report
+
+        code = run_report(run_dir, strategy=strategy, out=out, check=check, console=console)
+    raise typer.Exit(code)
+
+
+@store_app.command("info")
+def store_info(store: StoreOption = DEFAULT_STORE) -> None:
+    """Per symbol: sessions present, missing and partial, date range, provenance."""
+    from vwapcli.data.store_info import run_store_info
+
+    run_store_info(store, console=console)
+
+
+@app.command()
+def sweep(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Base YAML config.")],
+    grid: Annotated[Path, typer.Option("--grid", help="YAML grid: dotted config paths -> lists of values.")],
+    store: StoreOption = DEFAULT_STORE,
+    executor: Annotated[Executor, typer.Option("--executor", help="local (process pool) or dask.")] = Executor.local,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="dask scheduler address (default: a LocalCluster).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Sweep folder. Default reports/sweep-<timestamp>/.")] = None,
+    walk_forward: Annotated[str | None, typer.Option("--walk-forward", help="e.g. train=3y,test=1y")] = None,
+) -> None:
+    """Run a parameter grid and record every trial in the ledger."""
+    from vwapcli.errors import NotBuiltError
+
+    try:
+        from vwapcli.sweep import run_sweep
+    except ImportError:
+        raise NotBuiltError("vwapcli sweep is not built yet (issue 6)") from None
+    run_sweep(config=config, grid=grid, store=store, executor=executor.value, scheduler=scheduler,
+              out=out, walk_forward=walk_forward, console=console)
+
+
+def main() -> None:
+    """Console entry point: one red line and exit 2 for user-facing errors."""
+    try:
+        app()
+    except VwapcliError as error:
+        if _State.debug:
+            raise
+        error_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        error_console.print("[red]interrupted[/red]: nothing half-written was kept")
+        sys.exit(130)
+    except Exception as error:  # noqa: BLE001  (last line of defence: never a traceback by default)
+        if _State.debug:
+            raise
+        error_console.print(f"[red]internal error:[/red] {type(error).__name__}: {error} (rerun with --debug for the traceback)", soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""Typed, validated configuration: one frozen pydantic model per component.
+
+``configs/default.yaml`` is the engine's production config. Every SPEC 5-8 and 11
+parameter is a field here (or, for strategies, in the strategy's own module) with the
+SPEC default and a description. Strategy blocks are validated through the registry, so
+this module never names a particular strategy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator
+
+from vwapcli.core.registry import registered
+from vwapcli.core.strategy import StrategyConfig
+from vwapcli.errors import ConfigError
+
+# The repository's configs/ folder (editable install) holds default.yaml and expirations.yaml.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def find_config_file(name: str) -> Path | None:
+    """``configs/<name>`` in the working directory, else in the project checkout."""
+    for folder in (Path.cwd() / "configs", PROJECT_ROOT / "configs"):
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DataConfig(Frozen):
+    timeframe: Literal["1m", "5m"] = Field("1m", description="Bar timeframe read from the store.")
+    calendar: str = Field("XNYS", description="exchange-calendars code for sessions (SPEC 3.2).")
+
+
+class SymbolOverride(Frozen):
+    strike_increment: float | None = Field(None, gt=0, description="Strike grid step for this symbol.")
+    rate: float | None = Field(None, description="Risk-free rate (continuous) for this symbol.")
+    div_yield: float | None = Field(None, ge=0, description="Continuous dividend yield q.")
+
+
+class OptionsConfig(Frozen):
+    pricing_source: Literal["model", "chain"] = Field("model", description="Quote source (SPEC 7).")
+    dte: int = Field(0, ge=0, description="Sessions to expiry: first listed expiry with >= dte sessions to go.")
+    strike_increment: float = Field(1.0, gt=0, description="Model-mode strike grid step (any symbol).")
+    rate: float = Field(0.04, description="Risk-free rate r, continuous compounding.")
+    div_yield: float = Field(0.0, ge=0, description="Continuous dividend yield q.")
+    symbols: dict[str, SymbolOverride] = Field(default_factory=dict, description="Per-symbol overrides.")
+    iv_source: Literal["realized", "series"] = Field("realized", description="Vol input for the model.")
+    iv_lookback: int = Field(20, ge=3, description="Prior daily closes for realized vol.")
+    iv_multiplier: float = Field(1.1, gt=0, description="Realized vol multiplier.")
+    iv_floor: float = Field(0.08, gt=0, description="Lowest vol the model will use.")
+    skew_slope: float = Field(0.0, description="IV change per unit log-moneyness ln(K/S).")
+    leg_spread_frac: float = Field(0.05, ge=0, le=2, description="Leg bid/ask width as a fraction of mid.")
+    slippage: float = Field(0.5, ge=0, le=1, description="Fill = mid + slippage * (natural - mid).")
+    commission_per_contract: float = Field(0.65, ge=0, description="Dollars per contract per leg, entry and exit.")
+    max_debit_frac: float = Field(0.9, gt=0, le=1, description="Skip when debit > this fraction of width.")
+    expirations_file: str | None = Field(None, description="Listing schedules; default: packaged configs/expirations.yaml.")
+    chain_store: str | None = Field(None, description="Option-quote store for pricing_source: chain.")
+    max_quote_age_seconds: float = Field(120.0, gt=0, description="As-of quote lookup window (chain).")
+
+    def for_symbol(self, symbol: str) -> SymbolOverride:
+        """Effective per-symbol parameters (override, else the global default)."""
+        own = self.symbols.get(symbol, SymbolOverride())
+        return SymbolOverride(
+            strike_increment=own.strike_increment or self.strike_increment,
+            rate=self.rate if own.rate is None else own.rate,
+            div_yield=self.div_yield if own.div_yield is None else own.div_yield,
+        )
+
+
+class ExitsConfig(Frozen):
+    exit_time: dt.time = Field(dt.time(15, 50), description="Time stop (New York); capped at the session close.")
+
+
+class RiskConfig(Frozen):
+    starting_equity: float = Field(100_000.0, gt=0, description="Account equity at the start of the run.")
+    risk_per_trade_pct: float = Field(1.0, gt=0, le=100, description="% of start-of-day equity at risk per trade.")
+    max_contracts: int = Field(50, ge=1, description="Cap on contracts per trade.")
+    daily_loss_limit_pct: float = Field(3.0, gt=0, le=100, description="No new entries once the day's realized P&L <= -limit.")
+    max_open_positions: int = Field(4, ge=1, description="Across all strategies and symbols.")
+
+
+class PortfolioAcceptance(Frozen):
+    max_drawdown_worsening_pts: float | None = Field(None, ge=0, description="Max DD may worsen by at most this many points.")
+    sharpe_must_not_fall: bool = Field(False, description="Sharpe with the module must be >= without it.")
+
+
+class AcceptanceConfig(Frozen):
+    min_win_rate: float = Field(0.45, ge=0, le=1)
+    min_profit_factor: float = Field(1.3, ge=0)
+    max_drawdown_pct: float = Field(20.0, gt=0, le=100)
+    min_years: float = Field(5.0, ge=0)
+    min_trades: int = Field(200, ge=0)
+    bootstrap_samples: int = Field(2000, ge=100, description="Resamples for the 95% intervals.")
+    bootstrap_seed: int = Field(20240601, description="Seed: the verdict is reproducible.")
+    block_length_days: int = Field(20, ge=1, description="Mean block length (stationary bootstrap of daily returns).")
+    portfolio: PortfolioAcceptance = Field(default_factory=PortfolioAcceptance)
+
+
+class AppConfig(Frozen):
+    """The whole resolved config of a run, written into run.json."""
+
+    data: DataConfig = Field(default_factory=DataConfig)
+    strategies: dict[str, SerializeAsAny[StrategyConfig]] = Field(
+        default_factory=dict, validate_default=True
+    )
+    options: OptionsConfig = Field(default_factory=OptionsConfig)
+    exits: ExitsConfig = Field(default_factory=ExitsConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig)
+    acceptance: AcceptanceConfig = Field(default_factory=AcceptanceConfig)
+
+    @field_validator("strategies", mode="before")
+    @classmethod
+    def _validate_strategy_blocks(cls, value: Any) -> dict[str, StrategyConfig]:
+        # Every registered strategy gets a block (its defaults when absent), so a deleted
+        # block and an explicit `enabled: false` resolve to the same engine behaviour.
+        value = value or {}
+        if not isinstance(value, dict):
+            raise ValueError("must be a mapping of strategy key -> settings")
+        specs = registered()
+        unknown = sorted(set(value) - set(specs))
+        if unknown:
+            raise ValueError(f"unknown strategy {unknown[0]!r}; known: {', '.join(sorted(specs))}")
+        blocks: dict[str, StrategyConfig] = {}
+        for key, spec in specs.items():
+            block = value.get(key) or {}
+            if isinstance(block, StrategyConfig):
+                blocks[key] = block
+                continue
+            try:
+                blocks[key] = spec.config_model.model_validate(block)
+            except ValidationError as error:
+                # Re-raised as a plain message: pydantic cannot extend the location from
+                # inside a validator, so the path is spelled into the text.
+                first = error.errors()[0]
+                where = ".".join(str(part) for part in (key, *first["loc"]))
+                raise ValueError(f"{where}: {_plain_message(first['msg'])}") from None
+        return blocks
+
+    def enabled_strategies(self) -> list[str]:
+        """Config keys of enabled strategies, in registration order."""
+        return [key for key, block in self.strategies.items() if block.enabled]
+
+    def with_strategies(self, only: str | None = None, enable: list[str] | None = None) -> AppConfig:
+        """Apply ``--only NAME`` (that strategy alone) or ``--enable NAME`` (alongside)."""
+        specs = registered()
+        for key in [only, *(enable or [])]:
+            if key is not None and key not in specs:
+                raise ConfigError(f"unknown strategy {key!r}; known: {', '.join(sorted(specs))}")
+        blocks = {}
+        for key, block in self.strategies.items():
+            if only is not None:
+                on = key == only
+            else:
+                on = block.enabled or key in (enable or [])
+            blocks[key] = block.model_copy(update={"enabled": on})
+        return self.model_copy(update={"strategies": blocks})
+
+    def resolved_dict(self) -> dict[str, Any]:
+        """JSON-ready resolved config for run.json."""
+        return self.model_dump(mode="json")
+
+
+def _plain_message(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+def _format_validation_error(source: str, error: ValidationError) -> str:
+    first = error.errors()[0]
+    path = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = _plain_message(first["msg"])
+    if path == "strategies" and ": " in message and not message.startswith("unknown"):
+        nested, message = message.split(": ", 1)
+        path = f"strategies.{nested}"
+    return f"{source}: {path}: {message}"
+
+
+def config_from_dict(raw: dict[str, Any], source: str = "<config>") -> AppConfig:
+    """Validate a raw mapping; errors become one ``ConfigError`` line with the field path."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: top level must be a mapping, got {type(raw).__name__}")
+    try:
+        return AppConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_format_validation_error(source, error)) from None
+
+
+def load_config(path: str | Path | None = None) -> AppConfig:
+    """Load a YAML config; default ``configs/default.yaml``, else the built-in SPEC defaults.
+
+    The built-in defaults equal configs/default.yaml field for field; the file exists so a
+    trader can read and edit the production config.
+    """
+    if path is None:
+        found = find_config_file("default.yaml")
+        if found is None:
+            return AppConfig()
+        path = found
+    config_path = Path(path)
+    try:
+        text = config_path.read_text()
+    except OSError as error:
+        raise ConfigError(f"{config_path}: cannot read config ({error.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{config_path}:{where}: broken YAML: {reason}") from None
+    return config_from_dict(raw or {}, str(config_path))

@@ -1,0 +1,1 @@
+"""Core types shared by every layer: bars, signals, the strategy protocol, the registry."""

@@ -1,0 +1,103 @@
+"""From the store to session-grouped arrays: what ``signals`` and ``backtest`` read.
+
+History before ``start`` is kept on purpose: the daily ATR of the first requested session
+needs ``atr_period`` earlier sessions (SPEC 5), so the arrays hold every stored session up
+to ``end`` and the caller emits signals only for sessions on or after ``start``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from rich.console import Console
+
+from vwapcli.core.types import SessionedBars, timeframe_ns
+from vwapcli.data.sample import SAMPLE_PROVENANCE, sample_store
+from vwapcli.data.sessions import (
+    DateLike,
+    SessionCalendar,
+    as_date,
+    assign_sessions,
+    resample_sessioned,
+    resolve_calendar,
+)
+from vwapcli.data.store import BarStore, normalize_symbol
+from vwapcli.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+
+def _present(store: BarStore, timeframe: str) -> str:
+    return ", ".join(store.symbols(timeframe)) or "none"
+
+
+def load_market_data(
+    store: BarStore | Path | str,
+    symbols: list[str] | None,
+    start: DateLike | None,
+    end: DateLike | None,
+    timeframe: str = "1m",
+    calendar: SessionCalendar | str | None = None,
+    console: Console | None = None,
+    store_is_default: bool = False,
+) -> dict[str, SessionedBars]:
+    """Validated RTH bars per symbol, grouped into sessions, from the store's first bar to ``end``.
+
+    ``start`` only checks that the request overlaps the data: bars before it stay as ATR
+    warm-up. A ``5m`` request reads the store's 5m bars, or resamples its 1m bars anchored
+    at each session open when only those exist (SPEC 3.2).
+
+    Errors: StoreError when an explicit store has no bars for a symbol, or none up to
+    ``end``; DataValidationError (naming the file) for unreadable files or bad rows.
+    When ``store_is_default`` and the store is empty or missing, the packaged synthetic
+    sample is used instead, with a printed notice. No symbols means every symbol the store
+    holds in ``timeframe``. After the call, ``load_market_data.last_store`` is the folder
+    actually read (the sample's, after a fallback), for the run record.
+    """
+    bar_store = store if isinstance(store, BarStore) else BarStore(store)
+    bar_ns = timeframe_ns(timeframe)
+    cal = resolve_calendar(calendar)
+    if store_is_default and bar_store.is_empty():
+        bar_store = sample_store()
+        (console or Console(stderr=True)).print(
+            f"[yellow]notice:[/] store {store} is empty; using the packaged sample "
+            f"({', '.join(bar_store.symbols())}, {SAMPLE_PROVENANCE}). "
+            "Run `vwapcli fetch` to load real data."
+        )
+
+    setattr(load_market_data, "last_store", bar_store.root)  # noqa: B010 - read by the run record
+    requested = list(symbols or []) or bar_store.symbols(timeframe) or bar_store.symbols("1m")
+    if not requested:
+        raise StoreError(f"{bar_store.root}: no {timeframe} bars in the store (run `vwapcli fetch` first)")
+    result: dict[str, SessionedBars] = {}
+    for raw_symbol in requested:
+        symbol = normalize_symbol(raw_symbol)
+        source_timeframe = timeframe
+        if not bar_store.bar_files(symbol, timeframe):
+            if timeframe != "1m" and bar_store.bar_files(symbol, "1m"):
+                source_timeframe = "1m"  # SPEC 3.2: 5m may be resampled from 1m
+            else:
+                raise StoreError(
+                    f"{bar_store.root}: no {timeframe} bars for {symbol} "
+                    f"(symbols present: {_present(bar_store, timeframe)})"
+                )
+        bars = bar_store.read_bars(symbol, None, end, timeframe=source_timeframe)
+        sessioned = assign_sessions(bars, symbol, source_timeframe, cal)
+        if sessioned.n_sessions == 0:
+            stored = bar_store.date_range(symbol, source_timeframe)
+            span = f"{stored[0]} to {stored[1]}" if stored else "nothing"
+            raise StoreError(
+                f"{bar_store.root}: no {source_timeframe} session bars for {symbol} up to {end} "
+                f"(store holds {span})"
+            )
+        if start is not None and sessioned.session_date[-1] < as_date(start):
+            raise StoreError(
+                f"{bar_store.root}: no {source_timeframe} bars for {symbol} on or after {as_date(start)} "
+                f"(last stored session {sessioned.session_date[-1]})"
+            )
+        if source_timeframe != timeframe:
+            log.info("%s: resampling 1m bars to %s anchored at the session open", symbol, timeframe)
+            sessioned = resample_sessioned(sessioned, bar_ns)
+        result[symbol] = sessioned
+    return result

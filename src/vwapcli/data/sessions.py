@@ -1,0 +1,260 @@
+"""Exchange sessions and the RTH session filter (SPEC 3.2, normative).
+
+Session times come from a maintained calendar library (``exchange_calendars``), never a
+hand-written holiday list, so holidays, early closes (13:00 ET) and DST switches are
+right for every year the library knows. Storage is UTC; the calendar answers in UTC.
+
+A bar belongs to session D when its START is in ``[open_D, close_D)``. Everything else is
+dropped before any computation: extended-hours bars silently (counted, logged at debug),
+bars on days that are not sessions at all with a warning, because those usually mean the
+input is mislabelled (wrong timezone, a vendor's weekend prints).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from functools import lru_cache
+from typing import Any, TypeAlias
+
+import exchange_calendars as xcals
+import numpy as np
+import pandas as pd
+
+from vwapcli.core.types import NEW_YORK, SessionedBars, timeframe_ns
+from vwapcli.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+# The calendar is built once per code with generous bounds: exchange_calendars' default
+# window (20 years back) would silently turn older data into "non-session days".
+CALENDAR_FIRST_DAY = "1990-01-01"
+
+DateLike: TypeAlias = str | dt.date | dt.datetime | pd.Timestamp
+
+
+@lru_cache(maxsize=8)
+def _exchange_calendar(code: str) -> Any:
+    try:
+        return xcals.get_calendar(code, start=CALENDAR_FIRST_DAY)
+    except Exception as error:  # the library raises its own InvalidCalendarName family
+        raise StoreError(f"unknown exchange calendar {code!r} ({error})") from None
+
+
+def as_date(value: DateLike) -> dt.date:
+    """A plain date from a string, date, datetime or Timestamp (tz-aware -> its New York date)."""
+    if isinstance(value, pd.Timestamp):
+        if value.tzinfo is not None:
+            return value.tz_convert(NEW_YORK).date()
+        return value.date()
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(NEW_YORK).date()
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return pd.Timestamp(value).date()
+
+
+def utc_ns(values: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """int64 nanoseconds UTC of tz-aware timestamps (NaT becomes int64 min)."""
+    index = pd.DatetimeIndex(values)
+    if index.tz is not None:
+        index = index.tz_convert("UTC").tz_localize(None)
+    return index.as_unit("ns").asi8.copy()
+
+
+def new_york_dates(ts_ns: np.ndarray) -> np.ndarray:
+    """New York calendar date (datetime64[D]) of each UTC nanosecond timestamp."""
+    if ts_ns.shape[0] == 0:
+        return np.empty(0, dtype="datetime64[D]")
+    local = pd.DatetimeIndex(ts_ns.astype("datetime64[ns]")).tz_localize("UTC").tz_convert(NEW_YORK)
+    return local.tz_localize(None).to_numpy().astype("datetime64[D]")
+
+
+class SessionCalendar:
+    """NYSE (or another exchange_calendars code) regular sessions, open/close in UTC.
+
+    >>> cal = SessionCalendar()
+    >>> row = cal.sessions("2024-12-24", "2024-12-24").iloc[0]
+    >>> str(row.close_utc)  # 13:00 ET early close
+    '2024-12-24 18:00:00+00:00'
+    """
+
+    def __init__(self, code: str = "XNYS") -> None:
+        self.code = code
+        self._calendar = _exchange_calendar(code)
+        schedule = self._calendar.schedule
+        self._dates = schedule.index.to_numpy().astype("datetime64[D]")
+        self._open_ns = utc_ns(schedule["open"])
+        self._close_ns = utc_ns(schedule["close"])
+
+    @property
+    def first_session(self) -> dt.date:
+        first: dt.date = self._dates[0].astype(dt.date)
+        return first
+
+    @property
+    def last_session(self) -> dt.date:
+        last: dt.date = self._dates[-1].astype(dt.date)
+        return last
+
+    def _slice(self, start: DateLike, end: DateLike) -> slice:
+        first, last = np.datetime64(as_date(start), "D"), np.datetime64(as_date(end), "D")
+        if last > self._dates[-1]:
+            raise StoreError(
+                f"calendar {self.code} only knows sessions up to {self.last_session}; "
+                f"data runs to {as_date(end)}"
+            )
+        a = int(np.searchsorted(self._dates, first, side="left"))
+        b = int(np.searchsorted(self._dates, last, side="right"))
+        return slice(a, b)
+
+    def session_arrays(self, start: DateLike, end: DateLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(session_date datetime64[D], open int64 ns UTC, close int64 ns UTC) for sessions in [start, end]."""
+        s = self._slice(start, end)
+        return self._dates[s].copy(), self._open_ns[s].copy(), self._close_ns[s].copy()
+
+    def sessions(self, start: DateLike, end: DateLike) -> pd.DataFrame:
+        """Sessions with ``start <= date <= end``: columns session_date (datetime.date), open_utc, close_utc."""
+        dates, open_ns, close_ns = self.session_arrays(start, end)
+        return pd.DataFrame(
+            {
+                "session_date": [d.astype(dt.date) for d in dates],
+                "open_utc": pd.to_datetime(open_ns, utc=True).as_unit("ns"),
+                "close_utc": pd.to_datetime(close_ns, utc=True).as_unit("ns"),
+            }
+        )
+
+    def is_session(self, day: DateLike) -> bool:
+        """True when ``day`` is a regular trading session."""
+        d = np.datetime64(as_date(day), "D")
+        i = int(np.searchsorted(self._dates, d))
+        return i < self._dates.shape[0] and self._dates[i] == d
+
+
+def resolve_calendar(calendar: SessionCalendar | str | None) -> SessionCalendar:
+    """Accept a SessionCalendar, an exchange code ("XNYS") or None (NYSE)."""
+    if isinstance(calendar, SessionCalendar):
+        return calendar
+    return SessionCalendar(calendar or "XNYS")
+
+
+def _empty_sessioned(symbol: str, bar_ns: int) -> SessionedBars:
+    f = np.empty(0, dtype=np.float64)
+    return SessionedBars(
+        symbol=symbol, bar_ns=bar_ns, ts=np.empty(0, dtype=np.int64),
+        open=f, high=f.copy(), low=f.copy(), close=f.copy(), volume=f.copy(),
+        session_date=np.empty(0, dtype="datetime64[D]"),
+        session_open_ns=np.empty(0, dtype=np.int64), session_close_ns=np.empty(0, dtype=np.int64),
+        session_start=np.zeros(1, dtype=np.int64),
+    )
+
+
+def assign_sessions(
+    df: pd.DataFrame,
+    symbol: str,
+    timeframe: str,
+    calendar: SessionCalendar | str | None = None,
+) -> SessionedBars:
+    """Group validated bars (sorted, tz-aware UTC ``ts`` = bar start) into exchange sessions.
+
+    Keeps bars whose start is in ``[open_D, close_D)`` (SPEC 3.2); only sessions with at
+    least one bar appear in the result. Missing bars are not filled.
+    """
+    cal = resolve_calendar(calendar)
+    bar_ns = timeframe_ns(timeframe)
+    if len(df) == 0:
+        return _empty_sessioned(symbol, bar_ns)
+    ts = utc_ns(df["ts"])
+    local_dates = new_york_dates(ts)
+    first = max(local_dates[0] - np.timedelta64(1, "D"), np.datetime64(cal.first_session, "D"))
+    dates, open_ns, close_ns = cal.session_arrays(first.astype(dt.date), local_dates[-1].astype(dt.date))
+
+    # SPEC 3.2: bar belongs to D when open_D <= start < close_D (sessions never overlap).
+    idx = np.searchsorted(open_ns, ts, side="right") - 1
+    safe = np.clip(idx, 0, None)
+    inside = (idx >= 0) & (ts < close_ns[safe]) if open_ns.shape[0] else np.zeros(ts.shape, bool)
+
+    outside = ~inside
+    if outside.any():
+        off_day = outside & ~np.isin(local_dates, dates)
+        n_off_day = int(off_day.sum())
+        n_extended = int(outside.sum()) - n_off_day
+        if n_extended:
+            log.debug("%s: dropped %d extended-hours bars outside [open, close)", symbol, n_extended)
+        if n_off_day:
+            days = np.unique(local_dates[off_day])
+            shown = ", ".join(str(d) for d in days[:5]) + (" ..." if days.shape[0] > 5 else "")
+            log.warning(
+                "%s: dropped %d bars on %d non-session days (%s)", symbol, n_off_day, days.shape[0], shown
+            )
+
+    keep_idx = idx[inside]
+    ts_in = ts[inside]
+    if ts_in.shape[0] == 0:
+        return _empty_sessioned(symbol, bar_ns)
+    present, first_row = np.unique(keep_idx, return_index=True)
+    session_start = np.append(first_row, ts_in.shape[0]).astype(np.int64)
+
+    def column(name: str) -> np.ndarray:
+        return np.ascontiguousarray(df[name].to_numpy(dtype=np.float64)[inside])
+
+    return SessionedBars(
+        symbol=symbol,
+        bar_ns=bar_ns,
+        ts=np.ascontiguousarray(ts_in),
+        open=column("open"),
+        high=column("high"),
+        low=column("low"),
+        close=column("close"),
+        volume=column("volume"),
+        session_date=dates[present],
+        session_open_ns=open_ns[present],
+        session_close_ns=close_ns[present],
+        session_start=session_start,
+    )
+
+
+def resample_sessioned(sessioned: SessionedBars, bar_ns: int) -> SessionedBars:
+    """Aggregate to a coarser bar, buckets anchored at each session's open (SPEC 3.2).
+
+    Bucket k of session D covers starts in ``[open_D + k*bar_ns, open_D + (k+1)*bar_ns)``:
+    open = first open, high = max, low = min, close = last close, volume = sum of the bars
+    present. Buckets with no bars are not created (missing bars are not filled).
+    """
+    if bar_ns % sessioned.bar_ns:
+        raise ValueError(f"cannot resample {sessioned.bar_ns} ns bars to {bar_ns} ns")
+    n = sessioned.ts.shape[0]
+    if n == 0:
+        return _empty_sessioned(sessioned.symbol, bar_ns)
+    counts = np.diff(sessioned.session_start)
+    session_of_bar = np.repeat(np.arange(sessioned.n_sessions), counts)
+    open_of_bar = sessioned.session_open_ns[session_of_bar]
+    bucket = (sessioned.ts - open_of_bar) // bar_ns
+    # A new output bar starts wherever the (session, bucket) pair changes.
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = (bucket[1:] != bucket[:-1]) | (session_of_bar[1:] != session_of_bar[:-1])
+    starts = np.flatnonzero(new_group)
+    ends = np.append(starts[1:], n) - 1
+    group_session = session_of_bar[starts]
+    session_start = np.searchsorted(group_session, np.arange(sessioned.n_sessions + 1)).astype(np.int64)
+    return SessionedBars(
+        symbol=sessioned.symbol,
+        bar_ns=bar_ns,
+        ts=open_of_bar[starts] + bucket[starts] * bar_ns,
+        open=sessioned.open[starts].copy(),
+        high=np.maximum.reduceat(sessioned.high, starts),
+        low=np.minimum.reduceat(sessioned.low, starts),
+        close=sessioned.close[ends].copy(),
+        volume=np.add.reduceat(sessioned.volume, starts),
+        session_date=sessioned.session_date.copy(),
+        session_open_ns=sessioned.session_open_ns.copy(),
+        session_close_ns=sessioned.session_close_ns.copy(),
+        session_start=session_start,
+    )
+
+
+def resample_to_5m(sessioned: SessionedBars) -> SessionedBars:
+    """5-minute bars from 1-minute bars, anchored at the session open (SPEC 3.2)."""
+    return resample_sessioned(sessioned, timeframe_ns("5m"))

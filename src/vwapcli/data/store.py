@@ -1,0 +1,490 @@
+"""The Parquet bar store (SPEC 3.1): ingest once, run many times from it.
+
+Layout (hive partitions, read with ``pyarrow.dataset``)::
+
+    <store>/bars/timeframe=1m/symbol=SPY/year=2024/part-0.parquet   ts, open, high, low, close, volume
+    <store>/iv_index/symbol=SPY/part-0.parquet                      session_date, iv_index
+    <store>/meta.json                                               provenance per symbol
+
+``year`` is the New York calendar year of the bar start, so a session never straddles two
+files and a date filter maps exactly onto year partitions: a read of 2024 never opens
+the 2023 file. Every write goes to a temp file in the target folder and is moved into
+place with ``os.replace`` (atomic on POSIX), and replaces exactly the New York dates it
+covers, so re-fetching a range never duplicates a bar. Every read validates the file it
+read (SPEC 3.3), so an error names that file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from vwapcli.core.types import local_time_ns
+from vwapcli.data.sessions import DateLike, as_date, new_york_dates, utc_ns
+from vwapcli.data.validation import read_parquet_file, validate_bars
+from vwapcli.errors import DataValidationError, StoreError
+
+BAR_SCHEMA = pa.schema(
+    [
+        ("ts", pa.timestamp("ns", tz="UTC")),
+        ("open", pa.float64()),
+        ("high", pa.float64()),
+        ("low", pa.float64()),
+        ("close", pa.float64()),
+        ("volume", pa.float64()),
+    ]
+)
+IV_SCHEMA = pa.schema([("session_date", pa.date32()), ("iv_index", pa.float64())])
+_YEAR_PARTITIONING = ds.partitioning(pa.schema([("year", pa.int32())]), flavor="hive")
+_PART_FILE = "part-0.parquet"
+_SYMBOL_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9.\-^]*$")
+_TIMEFRAME_PATTERN = re.compile(r"^[1-9][0-9]*[mhd]$")
+UNKNOWN_PROVENANCE = "unknown"
+
+
+def normalize_symbol(symbol: str) -> str:
+    """Upper-case ticker; rejects names that cannot be a partition folder."""
+    cleaned = symbol.strip().upper()
+    if not _SYMBOL_PATTERN.match(cleaned):
+        raise StoreError(f"invalid symbol {symbol!r} (rule: letters, digits, '.', '-', '^')")
+    return cleaned
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates 0600 files; published store files get the usual umask-derived mode.
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` via a temp file in the same folder and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_table(table: pa.Table, path: Path) -> None:
+    """Write a Parquet file atomically (zstd); a crash leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The leading dot keeps pyarrow.dataset from ever listing a half-written file.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def bars_table(df: pd.DataFrame) -> pa.Table:
+    """Validated bars as an Arrow table with exactly the SPEC 3.1 schema (no pandas metadata)."""
+    ts = df["ts"].dt.tz_convert("UTC").dt.as_unit("ns")
+    arrays = [pa.array(ts, type=BAR_SCHEMA.field("ts").type)]
+    arrays += [pa.array(df[name].to_numpy(dtype=np.float64), type=pa.float64()) for name in BAR_SCHEMA.names[1:]]
+    return pa.Table.from_arrays(arrays, schema=BAR_SCHEMA)
+
+
+def empty_bars() -> pd.DataFrame:
+    """A bar frame with the store's columns and dtypes and no rows."""
+    columns: dict[str, pd.Series] = {"ts": pd.Series(dtype="datetime64[ns, UTC]")}
+    columns |= {name: pd.Series(dtype="float64") for name in BAR_SCHEMA.names[1:]}
+    return pd.DataFrame(columns)
+
+
+def _day_bounds_ns(start: DateLike | None, end: DateLike | None) -> tuple[int, int]:
+    """UTC ns window [New York midnight of start, New York midnight after end)."""
+    lo = local_time_ns(as_date(start), dt.time(0)) if start is not None else np.iinfo(np.int64).min
+    if end is None:
+        return lo, np.iinfo(np.int64).max
+    hi = local_time_ns(as_date(end) + dt.timedelta(days=1), dt.time(0))
+    return lo, hi
+
+
+def _ts_ns(df: pd.DataFrame) -> np.ndarray:
+    return utc_ns(df["ts"])
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one ``write_bars`` call did: rows written, rows dropped by --repair, files touched."""
+
+    rows: int
+    dropped: int
+    files: tuple[Path, ...]
+    first: pd.Timestamp | None
+    last: pd.Timestamp | None
+
+
+class BarStore:
+    """A folder of hive-partitioned Parquet bars plus a daily IV-index series per symbol."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.bars_root = self.root / "bars"
+        self.iv_root = self.root / "iv_index"
+        self.meta_path = self.root / "meta.json"
+
+    def __repr__(self) -> str:
+        return f"BarStore({str(self.root)!r})"
+
+    # ----- layout -------------------------------------------------------------------
+    def symbol_dir(self, symbol: str, timeframe: str = "1m") -> Path:
+        if not _TIMEFRAME_PATTERN.match(timeframe):
+            raise StoreError(f"invalid timeframe {timeframe!r} (rule: a number and m, h or d, e.g. 1m, 5m, 1d)")
+        return self.bars_root / f"timeframe={timeframe}" / f"symbol={normalize_symbol(symbol)}"
+
+    def partition_path(self, symbol: str, timeframe: str, year: int) -> Path:
+        return self.symbol_dir(symbol, timeframe) / f"year={year}" / _PART_FILE
+
+    def iv_path(self, symbol: str) -> Path:
+        return self.iv_root / f"symbol={normalize_symbol(symbol)}" / _PART_FILE
+
+    def bar_files(
+        self,
+        symbol: str,
+        timeframe: str = "1m",
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+    ) -> list[Path]:
+        """The files a read of [start, end] touches: partition pruning on ``year``, no file opened."""
+        folder = self.symbol_dir(symbol, timeframe)
+        if not folder.is_dir():
+            return []
+        # An explicit schema stops dataset discovery from opening (inspecting) any file.
+        dataset = ds.dataset(
+            folder,
+            format="parquet",
+            partitioning=_YEAR_PARTITIONING,
+            schema=BAR_SCHEMA.append(pa.field("year", pa.int32())),
+        )
+        year_filter = None
+        if start is not None:
+            year_filter = ds.field("year") >= as_date(start).year
+        if end is not None:
+            upper = ds.field("year") <= as_date(end).year
+            year_filter = upper if year_filter is None else year_filter & upper
+        fragments = dataset.get_fragments(filter=year_filter) if year_filter is not None else dataset.get_fragments()
+        return sorted(Path(fragment.path) for fragment in fragments)
+
+    def symbols(self, timeframe: str = "1m") -> list[str]:
+        """Symbols with at least one bar file in ``timeframe``."""
+        folder = self.bars_root / f"timeframe={timeframe}"
+        if not folder.is_dir():
+            return []
+        found = []
+        for child in sorted(folder.glob("symbol=*")):
+            if any(child.glob(f"year=*/{_PART_FILE}")):
+                found.append(child.name.removeprefix("symbol="))
+        return found
+
+    def timeframes(self) -> list[str]:
+        """Timeframes with at least one bar file."""
+        if not self.bars_root.is_dir():
+            return []
+        names = [p.name.removeprefix("timeframe=") for p in sorted(self.bars_root.glob("timeframe=*"))]
+        return [name for name in names if self.symbols(name)]
+
+    def is_empty(self) -> bool:
+        """True when the store folder is missing or holds no bar file at all."""
+        return not self.bars_root.is_dir() or not any(self.bars_root.glob(f"timeframe=*/symbol=*/year=*/{_PART_FILE}"))
+
+    # ----- bars ---------------------------------------------------------------------
+    def _read_file(self, path: Path) -> pd.DataFrame:
+        clean, _ = validate_bars(read_parquet_file(path), str(path))
+        return clean
+
+    def read_bars(
+        self,
+        symbol: str,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        timeframe: str = "1m",
+    ) -> pd.DataFrame:
+        """Validated bars with New York date in [start, end] (both optional, inclusive).
+
+        Columns ts (datetime64[ns, UTC], bar start), open, high, low, close, volume (float64).
+        Only the year partitions overlapping the range are opened. An empty frame (with the
+        columns) comes back when nothing matches; callers decide whether that is an error.
+        """
+        lo, hi = _day_bounds_ns(start, end)
+        parts = []
+        for path in self.bar_files(symbol, timeframe, start, end):
+            frame = self._read_file(path)
+            ts = _ts_ns(frame)
+            parts.append(frame[(ts >= lo) & (ts < hi)])
+        if not parts:
+            return empty_bars()
+        result = pd.concat(parts, ignore_index=True)
+        # Files are validated one by one; across files the year partition keeps order, but a
+        # hand-placed file could break it, so the joined frame is checked again.
+        if result.shape[0] > 1 and not (np.diff(_ts_ns(result)) > 0).all():
+            raise DataValidationError(
+                f"{self.symbol_dir(symbol, timeframe)}: year partitions overlap or are out of order "
+                "(rule: ts strictly increasing across files)"
+            )
+        return result
+
+    def write_bars(
+        self,
+        symbol: str,
+        df: pd.DataFrame,
+        timeframe: str = "1m",
+        provenance: str = UNKNOWN_PROVENANCE,
+        source: str | None = None,
+        repair: bool = False,
+        replace_start: DateLike | None = None,
+        replace_end: DateLike | None = None,
+    ) -> WriteResult:
+        """Validate and store bars, replacing every stored bar in the dates they cover.
+
+        The replaced window is the New York dates from ``replace_start`` (default: the first
+        new bar's date) through ``replace_end`` (default: the last new bar's date), widened
+        to include every new bar. Old bars outside the window stay. Nothing is written when
+        validation fails (``source`` names the input in the error). Idempotent: writing the
+        same bars twice leaves the same files, byte for byte.
+        """
+        symbol = normalize_symbol(symbol)
+        clean, dropped = validate_bars(df, source or f"{symbol} {timeframe} bars", repair=repair)
+        if clean.empty:
+            return WriteResult(0, dropped, (), None, None)
+        ts = _ts_ns(clean)
+        dates = new_york_dates(ts)
+        first_day = dates[0].astype(dt.date)
+        last_day = dates[-1].astype(dt.date)
+        if replace_start is not None:
+            first_day = min(first_day, as_date(replace_start))
+        if replace_end is not None:
+            last_day = max(last_day, as_date(replace_end))
+        span_lo, span_hi = np.datetime64(first_day, "D"), np.datetime64(last_day, "D")
+        years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
+
+        # Phase 1: build every new file in memory (reading and validating old ones) so a
+        # bad old file stops the write before anything changed.
+        plans: list[tuple[Path, pd.DataFrame]] = []
+        old_rows_kept = 0
+        for year in range(first_day.year, last_day.year + 1):
+            path = self.partition_path(symbol, timeframe, year)
+            new_part = clean[years == year]
+            if path.exists():
+                old = self._read_file(path)
+                old_dates = new_york_dates(_ts_ns(old))
+                old_keep = old[(old_dates < span_lo) | (old_dates > span_hi)]
+                old_rows_kept += old_keep.shape[0]
+                merged = pd.concat([old_keep, new_part], ignore_index=True).sort_values("ts", kind="stable")
+                plans.append((path, merged.reset_index(drop=True)))
+            elif not new_part.empty:
+                plans.append((path, new_part.reset_index(drop=True)))
+        touched_years = set(range(first_day.year, last_day.year + 1))
+        other_files = [
+            p for p in self.bar_files(symbol, timeframe)
+            if int(p.parent.name.removeprefix("year=")) not in touched_years
+        ]
+
+        # Phase 2: atomic replace, one file at a time.
+        written = []
+        for path, frame in plans:
+            if frame.empty:
+                path.unlink()
+                continue
+            atomic_write_table(bars_table(frame), path)
+            written.append(path)
+
+        replaced_everything = old_rows_kept == 0 and not other_files
+        self._record_provenance(symbol, ("bars", timeframe), provenance, replaced_everything)
+        return WriteResult(
+            rows=int(clean.shape[0]),
+            dropped=dropped,
+            files=tuple(written),
+            first=clean["ts"].iloc[0],
+            last=clean["ts"].iloc[-1],
+        )
+
+    def date_range(self, symbol: str, timeframe: str = "1m") -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """(first bar start, last bar start) stored for ``symbol``, or None when it has no bars."""
+        files = self.bar_files(symbol, timeframe)
+        if not files:
+            return None
+        first = self._read_file(files[0])["ts"]
+        last = first if len(files) == 1 else self._read_file(files[-1])["ts"]
+        if first.empty or last.empty:
+            return None
+        return first.iloc[0], last.iloc[-1]
+
+    # ----- IV index -----------------------------------------------------------------
+    def write_iv_index(
+        self,
+        symbol: str,
+        data: pd.DataFrame | pd.Series,
+        provenance: str = UNKNOWN_PROVENANCE,
+    ) -> int:
+        """Store a daily IV-index series (vol points, e.g. 18.5), replacing the dates it spans."""
+        symbol = normalize_symbol(symbol)
+        frame = self._iv_frame(data, f"{symbol} IV index")
+        if frame.empty:
+            return 0
+        path = self.iv_path(symbol)
+        kept_old = 0
+        if path.exists():
+            old = self._read_iv_file(path)
+            lo, hi = frame["session_date"].iloc[0], frame["session_date"].iloc[-1]
+            outside = (old["session_date"] < lo) | (old["session_date"] > hi)
+            kept_old = int(outside.sum())
+            frame = pd.concat([old[outside], frame], ignore_index=True).sort_values("session_date", kind="stable")
+        table = pa.Table.from_arrays(
+            [
+                pa.array(list(frame["session_date"]), type=pa.date32()),
+                pa.array(frame["iv_index"].to_numpy(dtype=np.float64), type=pa.float64()),
+            ],
+            schema=IV_SCHEMA,
+        )
+        atomic_write_table(table, path)
+        self._record_provenance(symbol, ("iv_index",), provenance, kept_old == 0)
+        return int(table.num_rows)
+
+    @staticmethod
+    def _iv_frame(data: pd.DataFrame | pd.Series, source: str) -> pd.DataFrame:
+        if isinstance(data, pd.Series):
+            frame = pd.DataFrame({"session_date": data.index, "iv_index": data.to_numpy()})
+        else:
+            frame = data
+        missing = [c for c in ("session_date", "iv_index") if c not in frame.columns]
+        if missing:
+            raise DataValidationError(f"{source}: missing column(s) {', '.join(missing)} (rule: session_date, iv_index)")
+        dates = [as_date(d) for d in frame["session_date"]]
+        values = pd.to_numeric(frame["iv_index"], errors="coerce").to_numpy(dtype=np.float64)
+        out = pd.DataFrame({"session_date": dates, "iv_index": values})
+        bad = ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataValidationError(
+                f"{source}: row {row} ({dates[row]}): IV index {values[row]} (rule: finite and > 0, in vol points)"
+            )
+        order = np.array(dates, dtype="datetime64[D]")
+        if order.shape[0] > 1 and not (np.diff(order) > np.timedelta64(0, "D")).all():
+            row = int(np.flatnonzero(np.diff(order) <= np.timedelta64(0, "D"))[0]) + 1
+            raise DataValidationError(
+                f"{source}: row {row} ({dates[row]}): session_date not after the previous row "
+                "(rule: dates strictly increasing, no duplicates)"
+            )
+        return out
+
+    def _read_iv_file(self, path: Path) -> pd.DataFrame:
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowException, OSError, ValueError) as error:
+            raise DataValidationError(f"{path}: unreadable Parquet ({str(error).splitlines()[0]})") from None
+        frame = table.to_pandas()
+        return self._iv_frame(frame, str(path))
+
+    def has_iv_index(self, symbol: str) -> bool:
+        return self.iv_path(symbol).is_file()
+
+    def read_iv_index(self, symbol: str) -> pd.Series:
+        """Daily IV index: Series named ``iv_index`` on a DatetimeIndex ``session_date`` (midnight, naive)."""
+        path = self.iv_path(symbol)
+        if not path.is_file():
+            raise StoreError(f"{self.root}: no IV index for {normalize_symbol(symbol)} (expected {path})")
+        frame = self._read_iv_file(path)
+        index = pd.DatetimeIndex(pd.to_datetime(frame["session_date"]), name="session_date").as_unit("ns")
+        return pd.Series(frame["iv_index"].to_numpy(dtype=np.float64), index=index, name="iv_index")
+
+    # ----- metadata -----------------------------------------------------------------
+    def _read_meta(self) -> dict[str, Any]:
+        if not self.meta_path.is_file():
+            return {"format": 1, "symbols": {}}
+        try:
+            meta: dict[str, Any] = json.loads(self.meta_path.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise StoreError(f"{self.meta_path}: unreadable store metadata ({error})") from None
+        meta.setdefault("symbols", {})
+        return meta
+
+    def _record_provenance(self, symbol: str, key: tuple[str, ...], provenance: str, replaced_all: bool) -> None:
+        meta = self._read_meta()
+        node = meta["symbols"].setdefault(symbol, {})
+        for part in key[:-1]:
+            node = node.setdefault(part, {})
+        sources = [] if replaced_all else list(node.get(key[-1], []))
+        if provenance not in sources:
+            sources.append(provenance)
+        node[key[-1]] = sources
+        payload = json.dumps(meta, indent=2, sort_keys=True) + "\n"
+        atomic_write_bytes(self.meta_path, payload.encode())
+
+    def provenance(self, symbol: str, timeframe: str | None = None) -> str:
+        """Where the symbol's bars came from, e.g. "synthetic (seed 7)"; mixed sources joined by " + "."""
+        entry = self._read_meta()["symbols"].get(normalize_symbol(symbol), {})
+        bars = entry.get("bars", {})
+        frames = [timeframe] if timeframe else sorted(bars)
+        sources: list[str] = []
+        for frame in frames:
+            for item in bars.get(frame, []):
+                if item not in sources:
+                    sources.append(item)
+        return " + ".join(sources) if sources else UNKNOWN_PROVENANCE
+
+    def iv_provenance(self, symbol: str) -> str:
+        sources = self._read_meta()["symbols"].get(normalize_symbol(symbol), {}).get("iv_index", [])
+        return " + ".join(sources) if sources else UNKNOWN_PROVENANCE
+
+    def is_synthetic(self, symbols: Iterable[str], timeframe: str = "1m") -> bool:
+        """True when any of the symbols' bars are (partly) synthetic."""
+        return any("synthetic" in self.provenance(s, timeframe) for s in symbols)
+
+    # ----- fingerprint --------------------------------------------------------------
+    def fingerprint(
+        self,
+        symbols: Iterable[str],
+        timeframe: str = "1m",
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        include_iv_index: bool = False,
+    ) -> str:
+        """sha256 over the relative path and bytes of every file a run reads (hex digest).
+
+        Deterministic: files are hashed in sorted path order, each prefixed by its path and
+        length, so moving bytes between files changes the digest. A symbol without files in
+        ``timeframe`` is hashed from its 1m files, which is what ``load_market_data`` then
+        resamples.
+        """
+        digest = hashlib.sha256()
+        for symbol in sorted({normalize_symbol(s) for s in symbols}):
+            digest.update(f"symbol={symbol}\n".encode())
+            files = self.bar_files(symbol, timeframe, start, end)
+            if not files and timeframe != "1m" and not self.bar_files(symbol, timeframe):
+                files = self.bar_files(symbol, "1m", start, end)
+            if include_iv_index and self.has_iv_index(symbol):
+                files.append(self.iv_path(symbol))
+            for path in files:
+                payload = path.read_bytes()
+                relative = path.relative_to(self.root).as_posix()
+                digest.update(f"{relative}\n{len(payload)}\n".encode())
+                digest.update(payload)
+        return digest.hexdigest()

@@ -1,0 +1,38 @@
+"""One exception type per user-facing failure.
+
+The CLI catches :class:`VwapcliError` once, at the top, and prints ``str(error)`` as a
+single red line with exit code 2. Messages must therefore be complete sentences that
+name the file, the row or timestamp, and the rule that was broken.
+"""
+
+from __future__ import annotations
+
+
+class VwapcliError(Exception):
+    """Base of every error the user is meant to read (no traceback)."""
+
+    exit_code: int = 2
+
+
+class ConfigError(VwapcliError):
+    """A config file is unreadable or a value breaks a rule (field path + reason)."""
+
+
+class DataValidationError(VwapcliError):
+    """Input bars break a SPEC 3.3 rule (file, row/timestamp, rule)."""
+
+
+class StoreError(VwapcliError):
+    """The bar store is missing, empty for the request, or unreadable."""
+
+
+class RunFolderExistsError(VwapcliError):
+    """A run would overwrite an earlier run's folder."""
+
+
+class ProviderError(VwapcliError):
+    """A market-data provider refused or failed (missing key, 401, exhausted retries)."""
+
+
+class NotBuiltError(VwapcliError):
+    """A command whose engine is not built yet."""

@@ -1,0 +1,62 @@
+"""The options layer (SPEC 7): expiries, strikes, BSM pricing, quote sources, spreads, fills.
+
+Imports core, config and errors only; never a strategy. The engine drives it through
+``build_spread`` -> ``price_spread_open`` / ``price_spread_close`` -> ``fill_price``.
+"""
+
+from vwapcli.options.expirations import ExpiryChoice, ExpirySchedule
+from vwapcli.options.pricing import bs_delta, bs_price, bs_vega, round_to_cent, year_fraction
+from vwapcli.options.quotes import (
+    ChainQuoteSource,
+    ModelQuoteSource,
+    Quote,
+    QuoteRejection,
+    QuoteSource,
+    write_option_quotes,
+)
+from vwapcli.options.spreads import (
+    DebitSpread,
+    SkipReason,
+    SpreadFill,
+    SpreadPrice,
+    build_spread,
+    check_max_debit,
+    close_spread,
+    fill_price,
+    open_spread,
+    price_spread_close,
+    price_spread_open,
+)
+from vwapcli.options.strikes import NoStrikeError, choose_strikes, strike_grid
+from vwapcli.options.volatility import VolatilityModel
+
+__all__ = [
+    "ChainQuoteSource",
+    "DebitSpread",
+    "ExpiryChoice",
+    "ExpirySchedule",
+    "ModelQuoteSource",
+    "NoStrikeError",
+    "Quote",
+    "QuoteRejection",
+    "QuoteSource",
+    "SkipReason",
+    "SpreadFill",
+    "SpreadPrice",
+    "VolatilityModel",
+    "bs_delta",
+    "bs_price",
+    "bs_vega",
+    "build_spread",
+    "check_max_debit",
+    "choose_strikes",
+    "close_spread",
+    "fill_price",
+    "open_spread",
+    "price_spread_close",
+    "price_spread_open",
+    "round_to_cent",
+    "strike_grid",
+    "write_option_quotes",
+    "year_fraction",
+]

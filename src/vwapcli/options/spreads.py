@@ -1,0 +1,215 @@
+"""Debit spreads: build one from a signal, price it, fill it (SPEC 7).
+
+A LONG signal buys a call debit spread (long ``K_long`` call, short the higher
+``K_short`` call); a SHORT signal buys a put debit spread (long ``K_long`` put, short the
+lower ``K_short`` put). All prices are dollars per share; one contract is 100 shares.
+
+Fills: spread mid ``m`` and natural ``n`` (open: pay the long leg's ask, receive the
+short leg's bid; close: the reverse). ``fill = m + slippage·(n - m)``, rounded to $0.01,
+clipped to ``[0.01, width - 0.01]``. Commission per contract per leg is the engine's
+business, not this module's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from vwapcli.core.types import Direction
+from vwapcli.options.expirations import ExpirySchedule
+from vwapcli.options.pricing import round_to_cent
+from vwapcli.options.quotes import Quote, QuoteRejection, QuoteSource, Right
+from vwapcli.options.strikes import MICROS_PER_DOLLAR, NoStrikeError, choose_strikes
+
+Side = Literal["open", "close"]
+MIN_FILL = 0.01  # SPEC 7: fills are clipped to [0.01, width - 0.01]
+
+
+@dataclass(frozen=True)
+class DebitSpread:
+    """A vertical debit spread on one expiry; ``note`` carries the expiry choice's note."""
+
+    symbol: str
+    right: Right
+    expiry: dt.date
+    k_long: float
+    k_short: float
+    width: float  # |k_short - k_long|, the most the spread can be worth
+    note: str | None = None
+
+    def __str__(self) -> str:
+        return (
+            f"{self.symbol} {self.expiry.isoformat()} {self.k_long:g}/{self.k_short:g}{self.right}"
+        )
+
+
+@dataclass(frozen=True)
+class SpreadPrice:
+    """Spread mid and natural per share; ``iv_long`` is the long leg's vol when known."""
+
+    mid: float
+    natural: float
+    iv_long: float | None = None
+
+
+@dataclass(frozen=True)
+class SpreadFill:
+    """A filled spread: ``price`` is the debit paid (open) or credit received (close)."""
+
+    price: float
+    mid: float
+    natural: float
+    iv_long: float | None = None
+
+
+@dataclass(frozen=True)
+class SkipReason:
+    """Why a signal gets no spread: a short code for skipped.csv and a one-line detail."""
+
+    reason: str  # no_strikes | no_quote | stale_quote | crossed_quote | locked_quote | no_vol | debit_too_high
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}" if self.detail else self.reason
+
+
+def _micros(value: float) -> int:
+    return round(value * MICROS_PER_DOLLAR)
+
+
+def build_spread(
+    symbol: str,
+    direction: Direction,
+    P: float,
+    P_target: float,
+    ts_ns: int,
+    trade_date: dt.date,
+    session_dates: Sequence[dt.date],
+    source: QuoteSource,
+    schedule: ExpirySchedule,
+    dte: int,
+) -> DebitSpread | SkipReason:
+    """The spread a signal trades: right by direction, expiry by schedule, strikes by SPEC 7.
+
+    ``P`` (the trigger bar's close) is the spot used to list model strikes.
+    """
+    if direction not in ("LONG", "SHORT"):
+        raise ValueError(f"direction must be LONG or SHORT, got {direction!r}")
+    right: Right = "C" if direction == "LONG" else "P"
+    choice = schedule.expiry_for(symbol, trade_date, dte, session_dates)
+    listed = source.listed_strikes(symbol, ts_ns, choice.expiry, right, P)
+    try:
+        k_long, k_short = choose_strikes(direction, P, P_target, listed)
+    except NoStrikeError as error:
+        return SkipReason("no_strikes", f"{symbol} {choice.expiry.isoformat()} {right}: {error}")
+    width = abs(_micros(k_short) - _micros(k_long)) / MICROS_PER_DOLLAR
+    return DebitSpread(symbol, right, choice.expiry, k_long, k_short, width, choice.note)
+
+
+def _leg(
+    source: QuoteSource, spread: DebitSpread, ts_ns: int, strike: float, spot: float
+) -> Quote | SkipReason:
+    lookup = getattr(source, "lookup", None)
+    if lookup is not None:
+        answer = lookup(spread.symbol, ts_ns, spread.expiry, strike, spread.right, spot)
+        if isinstance(answer, QuoteRejection):
+            return SkipReason(answer.reason, answer.detail)
+        return answer
+    quote = source.quote(spread.symbol, ts_ns, spread.expiry, strike, spread.right, spot)
+    if quote is None:
+        return SkipReason(
+            "no_quote", f"{spread.symbol} {spread.expiry.isoformat()} {strike:g}{spread.right}"
+        )
+    return quote
+
+
+def price_spread(
+    source: QuoteSource, spread: DebitSpread, ts_ns: int, spot: float, side: Side
+) -> SpreadPrice | SkipReason:
+    """Mid and natural for opening (buying) or closing (selling) the spread, or why not."""
+    long_leg = _leg(source, spread, ts_ns, spread.k_long, spot)
+    if isinstance(long_leg, SkipReason):
+        return long_leg
+    short_leg = _leg(source, spread, ts_ns, spread.k_short, spot)
+    if isinstance(short_leg, SkipReason):
+        return short_leg
+    mid = long_leg.mid - short_leg.mid
+    # Open: pay the long leg's ask, receive the short leg's bid; close: the reverse.
+    natural = long_leg.ask - short_leg.bid if side == "open" else long_leg.bid - short_leg.ask
+    # Leg quotes are whole cents, so rounding the natural to cents only strips float noise.
+    return SpreadPrice(mid=mid, natural=round_to_cent(natural), iv_long=long_leg.iv)
+
+
+def price_spread_open(
+    source: QuoteSource, spread: DebitSpread, ts_ns: int, spot: float
+) -> SpreadPrice | None:
+    """Opening price: mid = mid_long - mid_short, natural = ask_long - bid_short (None: no quote)."""
+    price = price_spread(source, spread, ts_ns, spot, "open")
+    return None if isinstance(price, SkipReason) else price
+
+
+def price_spread_close(
+    source: QuoteSource, spread: DebitSpread, ts_ns: int, spot: float
+) -> SpreadPrice | None:
+    """Closing price: mid = mid_long - mid_short, natural = bid_long - ask_short (None: no quote)."""
+    price = price_spread(source, spread, ts_ns, spot, "close")
+    return None if isinstance(price, SkipReason) else price
+
+
+def fill_price(price: SpreadPrice, slippage: float, width: float) -> float:
+    """``round(m + slippage·(n - m), $0.01)`` clipped to ``[0.01, width - 0.01]`` (SPEC 7).
+
+    Rounding is half a cent up (``round_to_cent``): m 1.23, n 1.24, slippage 0.5 -> 1.24.
+    """
+    if not 0.0 <= slippage <= 1.0:
+        raise ValueError(f"slippage must be in [0, 1], got {slippage}")
+    raw = price.mid + slippage * (price.natural - price.mid)
+    ceiling = round_to_cent(width - MIN_FILL)
+    return max(MIN_FILL, min(round_to_cent(raw), ceiling))
+
+
+def check_max_debit(debit: float, width: float, max_debit_frac: float) -> SkipReason | None:
+    """SkipReason when the debit exceeds ``max_debit_frac·width`` (equal is allowed).
+
+    Compared in micro-dollars: ``0.7 * 3.0`` is 2.0999999999999996 in binary, and a 2.10
+    debit must not be skipped for being "above" it.
+    """
+    cap = _micros(max_debit_frac * width)
+    if _micros(debit) > cap:
+        return SkipReason(
+            "debit_too_high", f"debit {debit:.2f} > {max_debit_frac:g} x width {width:g}"
+        )
+    return None
+
+
+def open_spread(
+    source: QuoteSource,
+    spread: DebitSpread,
+    ts_ns: int,
+    spot: float,
+    slippage: float,
+    max_debit_frac: float,
+) -> SpreadFill | SkipReason:
+    """Price and fill the opening debit, skipping (with the reason) above the debit cap."""
+    price = price_spread(source, spread, ts_ns, spot, "open")
+    if isinstance(price, SkipReason):
+        return price
+    debit = fill_price(price, slippage, spread.width)
+    too_high = check_max_debit(debit, spread.width, max_debit_frac)
+    if too_high is not None:
+        return too_high
+    return SpreadFill(debit, price.mid, price.natural, price.iv_long)
+
+
+def close_spread(
+    source: QuoteSource, spread: DebitSpread, ts_ns: int, spot: float, slippage: float
+) -> SpreadFill | SkipReason:
+    """Price and fill the closing credit (``SkipReason`` when a leg has no usable quote)."""
+    price = price_spread(source, spread, ts_ns, spot, "close")
+    if isinstance(price, SkipReason):
+        return price
+    return SpreadFill(
+        fill_price(price, slippage, spread.width), price.mid, price.natural, price.iv_long
+    )

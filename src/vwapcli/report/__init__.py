@@ -1,0 +1,9 @@
+"""Run report: metrics, bootstrap acceptance verdict, fill sensitivity, HTML tearsheet.
+
+quantstats and matplotlib are imported lazily inside the functions that draw, so this
+package is cheap to import.
+"""
+
+from vwapcli.report.run import ReportError, run_report
+
+__all__ = ["ReportError", "run_report"]

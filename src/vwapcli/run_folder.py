@@ -1,0 +1,72 @@
+"""Run folders: never overwrite an earlier run, never leave a half-written one.
+
+A run is written into a hidden temporary sibling folder and renamed into place only when
+every file is complete, so an interrupted run leaves nothing at its final path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from vwapcli.errors import RunFolderExistsError
+
+ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def default_run_dir(reports_root: Path, strategy_names: list[str], now: dt.datetime | None = None) -> Path:
+    """``reports/<timestamp>-<strategies>``; a clash gets ``-2``, ``-3``, ... (never overwrite)."""
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    label = "+".join(name.lower() for name in strategy_names) or "none"
+    candidate = reports_root / f"{stamp}-{label}"
+    n = 2
+    while candidate.exists():
+        candidate = reports_root / f"{stamp}-{label}-{n}"
+        n += 1
+    return candidate
+
+
+@contextmanager
+def staged_run_dir(final: Path) -> Iterator[Path]:
+    """Yield a temporary folder; on success rename it to ``final`` (which must not exist)."""
+    if final.exists():
+        raise RunFolderExistsError(f"{final}: run folder already exists; choose another --out (runs are never overwritten)")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
+    try:
+        yield staging
+        if final.exists():
+            raise RunFolderExistsError(f"{final}: run folder appeared while this run was writing; kept the earlier one")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes 0700; a run folder is an ordinary folder
+        os.rename(staging, final)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _format_times_for_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
+            out[column] = out[column].dt.tz_convert("UTC").dt.strftime(ISO_UTC)
+    return out
+
+
+def write_table(frame: pd.DataFrame, csv_path: Path | None, parquet_path: Path | None) -> None:
+    """Deterministic CSV (ISO-8601 UTC times, round-trip floats) and/or Parquet."""
+    if csv_path is not None:
+        _format_times_for_csv(frame).to_csv(csv_path, index=False, lineterminator="\n")
+    if parquet_path is not None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table, parquet_path, compression="zstd")

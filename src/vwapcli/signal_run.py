@@ -1,0 +1,304 @@
+"""The signal pass: every enabled strategy over every session, batch or bar-by-bar.
+
+The engine knows strategies only through the registry (SPEC 2): this module never names
+one. A batch run hands each strategy a whole session at once; ``replay`` hands it each
+prefix of the session, as a live feed would, and keeps only the signals stamped at the
+newest bar's close. Strategies are causal, so both paths emit the same signals; the
+property tests hold them to that byte for byte.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from vwapcli.config import AppConfig, load_config
+from vwapcli.core.daily import daily_bars, present_sessions
+from vwapcli.core.registry import registered
+from vwapcli.core.strategy import Strategy
+from vwapcli.core.types import MarketState, SessionedBars, Signal
+from vwapcli.errors import ConfigError
+
+BASE_COLUMNS = ("strategy_name", "symbol", "direction", "entry_time", "P", "P_stop", "P_target")
+# Meta keys listed first when present; the rest follow sorted by name.
+LEADING_META = ("vwap", "band", "atr")
+
+ProgressCallback = Callable[[], None]
+
+
+def enabled_strategies(config: AppConfig) -> list[Strategy]:
+    """Build the enabled strategies, in registration order, through the registry."""
+    strategies: list[Strategy] = []
+    for key, spec in registered().items():
+        block = config.strategies.get(key)
+        if block is not None and block.enabled:
+            strategies.append(spec.factory(block))
+    return strategies
+
+
+def _session_signals(strategies: Sequence[Strategy], state: MarketState, replay: bool) -> list[Signal]:
+    if not replay:
+        # Batch: one call per session with all its bars.
+        return [signal for strategy in strategies for signal in strategy.generate_signals(state)]
+    # Replay: bar-by-bar prefixes; a signal counts only when stamped at the newest bar's close.
+    bars = state.bars
+    close_times = bars.close_time
+    found: list[Signal] = []
+    for n in range(1, len(bars) + 1):
+        now = int(close_times[n - 1])
+        partial = MarketState(
+            symbol=state.symbol,
+            session_date=state.session_date,
+            session_open_ns=state.session_open_ns,
+            session_close_ns=state.session_close_ns,
+            bars=bars.prefix(n),
+            daily_history=state.daily_history,
+        )
+        for strategy in strategies:
+            found.extend(s for s in strategy.generate_signals(partial) if s.entry_time_ns == now)
+    return found
+
+
+def _in_range(session_dates: np.ndarray, start: dt.date | None, end: dt.date | None) -> np.ndarray:
+    dates = np.asarray(session_dates).astype("datetime64[D]")
+    keep = np.ones(dates.shape[0], dtype=bool)
+    if start is not None:
+        keep &= dates >= np.datetime64(start, "D")
+    if end is not None:
+        keep &= dates <= np.datetime64(end, "D")
+    return keep
+
+
+def count_sessions(market_data: dict[str, SessionedBars], start: dt.date | None, end: dt.date | None) -> int:
+    """Symbol-sessions with bars in [start, end]: the length of the progress bar."""
+    total = 0
+    for sessioned in market_data.values():
+        keep = _in_range(sessioned.session_date, start, end)
+        total += int(np.count_nonzero(keep[present_sessions(sessioned)]))
+    return total
+
+
+def compute_signals(
+    config: AppConfig,
+    market_data: dict[str, SessionedBars],
+    start: dt.date | None,
+    end: dt.date | None,
+    replay: bool = False,
+    progress: ProgressCallback | None = None,
+) -> list[Signal]:
+    """All enabled strategies' signals for sessions in [start, end], sorted.
+
+    ``market_data`` may hold sessions before ``start``: they are the ATR warm-up (each
+    session sees only the daily bars of sessions strictly before it). ``progress`` is
+    called once per symbol-session processed. Sorted by (entry_time, symbol, strategy_name).
+    """
+    strategies = enabled_strategies(config)
+    signals: list[Signal] = []
+    for symbol in sorted(market_data):
+        sessioned = market_data[symbol]
+        daily = daily_bars(sessioned)
+        present = present_sessions(sessioned)  # daily row k is session present[k]
+        keep = _in_range(sessioned.session_date, start, end)
+        for k, i in enumerate(present.tolist()):
+            if not keep[i]:
+                continue
+            state = MarketState(
+                symbol=symbol,
+                session_date=np.datetime64(sessioned.session_date[i], "D").astype(dt.date),
+                session_open_ns=int(sessioned.session_open_ns[i]),
+                session_close_ns=int(sessioned.session_close_ns[i]),
+                bars=sessioned.session(i),
+                daily_history=daily.before(k),  # sessions strictly before this one
+            )
+            if strategies:
+                signals.extend(_session_signals(strategies, state, replay))
+            if progress is not None:
+                progress()
+    signals.sort(key=lambda s: (s.entry_time_ns, s.symbol, s.strategy_name))
+    return signals
+
+
+def _meta_columns(signals: Sequence[Signal]) -> list[str]:
+    keys = {key for signal in signals for key in signal.meta}
+    leading = [key for key in LEADING_META if key in keys]
+    return leading + sorted(keys - set(leading))
+
+
+def signals_frame(signals: Sequence[Signal]) -> pd.DataFrame:
+    """One row per signal: the SPEC 4 fields, then meta columns (NaN where a key is absent)."""
+    meta_columns = _meta_columns(signals)
+    entry_ns = np.array([s.entry_time_ns for s in signals], dtype=np.int64)
+    data: dict[str, Any] = {
+        "strategy_name": pd.array([s.strategy_name for s in signals], dtype=object),
+        "symbol": pd.array([s.symbol for s in signals], dtype=object),
+        "direction": pd.array([s.direction for s in signals], dtype=object),
+        "entry_time": pd.DatetimeIndex(entry_ns.view("datetime64[ns]")).tz_localize("UTC"),
+        "P": np.array([s.P for s in signals], dtype=np.float64),
+        "P_stop": np.array([s.P_stop for s in signals], dtype=np.float64),
+        "P_target": np.array([s.P_target for s in signals], dtype=np.float64),
+    }
+    for key in meta_columns:
+        values = [s.meta.get(key, math.nan) for s in signals]
+        if all(isinstance(v, float | int) for v in values):
+            data[key] = np.array(values, dtype=np.float64)
+        else:
+            data[key] = pd.array([None if _is_nan(v) else str(v) for v in values], dtype=object)
+    return pd.DataFrame(data, columns=[*BASE_COLUMNS, *meta_columns])
+
+
+def _is_nan(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _csv_cell(value: object) -> str:
+    # repr() of a float is its shortest round-trip form; NaN / None become empty cells.
+    if value is None or _is_nan(value):
+        return ""
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    if isinstance(value, pd.Timestamp):
+        return iso_utc(int(value.value))
+    return str(value)
+
+
+def iso_utc(ns: int) -> str:
+    """ISO-8601 UTC with a ``Z`` suffix; fractional seconds only when present."""
+    whole, fraction = divmod(ns, 1_000_000_000)
+    text = dt.datetime.fromtimestamp(whole, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction:
+        text += f".{fraction:09d}".rstrip("0")
+    return text + "Z"
+
+
+def signals_csv_text(signals: Sequence[Signal]) -> str:
+    """The CSV form: ISO-8601 UTC entry times (``2024-01-02T15:01:00Z``), round-trip floats."""
+    frame = signals_frame(signals)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(frame.columns)
+    columns = [frame[name].tolist() for name in frame.columns]
+    for row in zip(*columns, strict=True):
+        writer.writerow([_csv_cell(value) for value in row])
+    return buffer.getvalue()
+
+
+def _signals_table(signals: Sequence[Signal]) -> pa.Table:
+    frame = signals_frame(signals)
+    arrays = []
+    fields = []
+    for name in frame.columns:
+        column = frame[name]
+        if name == "entry_time":
+            array = pa.array(
+                np.array([s.entry_time_ns for s in signals], dtype=np.int64),
+                type=pa.timestamp("ns", tz="UTC"),
+            )
+        elif column.dtype == np.float64:
+            array = pa.array(column.to_numpy(dtype=np.float64), type=pa.float64())
+        else:
+            array = pa.array(column.tolist(), type=pa.string())
+        arrays.append(array)
+        fields.append(pa.field(name, array.type))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    # Temp file in the target folder, then rename: readers never see a half-written file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    temp = Path(temp_name)
+    try:
+        write(temp)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def write_signals(signals: Sequence[Signal], path: str | Path) -> Path:
+    """Write the signal table as CSV or Parquet (by suffix), atomically and deterministically."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix == ".csv":
+        text = signals_csv_text(signals)
+        _atomic_write(target, lambda temp: temp.write_text(text, encoding="utf-8", newline=""))
+    elif suffix in (".parquet", ".pq"):
+        table = _signals_table(signals)
+        _atomic_write(target, lambda temp: pq.write_table(table, temp, compression="zstd"))
+    else:
+        raise ConfigError(f"--out {target}: signal output must end in .csv or .parquet")
+    return target
+
+
+def signal_counts_table(signals: Sequence[Signal]) -> Table:
+    """Signal counts by strategy, symbol and direction (the end-of-run summary)."""
+    counts = Counter((s.strategy_name, s.symbol, s.direction) for s in signals)
+    table = Table(title=f"Signals: {len(signals)}")
+    for header in ("strategy", "symbol", "direction"):
+        table.add_column(header)
+    table.add_column("signals", justify="right")
+    for (strategy, symbol, direction), count in sorted(counts.items()):
+        table.add_row(strategy, symbol, direction, str(count))
+    return table
+
+
+def default_signals_path(start: dt.date | None, end: dt.date | None) -> Path:
+    """``reports/signals_<start>_<end>.csv`` when the user gives no ``--out``."""
+    first = start.isoformat() if start else "begin"
+    last = end.isoformat() if end else "end"
+    return Path("reports") / f"signals_{first}_{last}.csv"
+
+
+def run_signals(
+    store: str | Path,
+    symbols: Sequence[str] | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    config_path: str | Path | None,
+    only: str | None,
+    enable: Sequence[str] | None,
+    replay: bool,
+    out: str | Path | None,
+    console: Console,
+    store_is_default: bool = False,
+) -> Path:
+    """`vwapcli signals`: load config and bars, run the signal pass, write the table, print counts."""
+    from vwapcli.data.loading import load_market_data  # data layer, imported when a command runs
+
+    config = load_config(config_path).with_strategies(only=only, enable=list(enable or []))
+    market_data = load_market_data(
+        store, list(symbols) if symbols else None, start, end,
+        config.data.timeframe, config.data.calendar, console, store_is_default,
+    )
+    total = count_sessions(market_data, start, end)
+    mode = "replay" if replay else "batch"
+    with Progress(
+        TextColumn(f"signals ({mode})"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("sessions", total=total)
+        signals = compute_signals(
+            config, market_data, start, end, replay=replay,
+            progress=lambda: bar.advance(task),
+        )
+    target = write_signals(signals, out if out is not None else default_signals_path(start, end))
+    console.print(signal_counts_table(signals))
+    console.print(f"wrote {target}")
+    return target

@@ -1,0 +1,147 @@
+"""Where sweep tasks run: a local process pool (default) or a Dask cluster.
+
+Both executors share one contract: ``task_fn(shared, task)`` is called once per task,
+where ``shared`` is the heavy, read-only input every task needs (the sessioned bars) and
+is shipped to each worker **once**, not once per task:
+
+* local: a ``ProcessPoolExecutor`` whose initializer installs ``shared`` in each worker
+  process (with the fork start method it is inherited without even being pickled);
+* dask: ``client.scatter(shared, broadcast=True)`` puts one copy on every worker and the
+  tasks receive the future.
+
+Results come back in task order whatever order they finish in, so a sweep's output does
+not depend on the executor or on scheduling.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any, TypeVar
+
+from vwapcli.errors import VwapcliError
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+DEFAULT_WORKERS = 2
+EXECUTORS = ("local", "dask", "inline")
+
+_WORKER_SHARED: Any = None
+
+
+class ExecutorError(VwapcliError):
+    """The chosen executor could not start (dask missing, scheduler unreachable)."""
+
+
+def _install_shared(shared: Any) -> None:
+    # Runs once in each worker process: the bars stay resident for every later task.
+    global _WORKER_SHARED
+    _WORKER_SHARED = shared
+
+
+def _call_with_shared(task_fn: Callable[[Any, Any], Any], task: Any) -> Any:
+    return task_fn(_WORKER_SHARED, task)
+
+
+def default_workers() -> int:
+    """Two workers (the target machine), fewer when the machine has fewer cores."""
+    return max(1, min(DEFAULT_WORKERS, os.cpu_count() or 1))
+
+
+def run_tasks(
+    task_fn: Callable[[Any, Task], Result],
+    tasks: Sequence[Task],
+    shared: Any,
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    cluster_options: dict[str, Any] | None = None,
+) -> list[Result]:
+    """Run ``task_fn(shared, task)`` for every task; results in task order.
+
+    ``executor``: "local" (process pool), "dask" (``scheduler`` address or a new
+    LocalCluster with ``cluster_options``) or "inline" (this process; for debugging).
+    ``progress(i)`` is called with the position of each task as it finishes.
+    """
+    if not tasks:
+        return []
+    n_workers = workers or default_workers()
+    if executor == "inline":
+        results = []
+        for i, task in enumerate(tasks):
+            results.append(task_fn(shared, task))
+            if progress is not None:
+                progress(i)
+        return results
+    if executor == "local":
+        return _run_local(task_fn, tasks, shared, n_workers, progress)
+    if executor == "dask":
+        return _run_dask(task_fn, tasks, shared, n_workers, scheduler, progress, cluster_options or {})
+    raise ExecutorError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
+
+
+def _run_local(
+    task_fn: Callable[[Any, Any], Any],
+    tasks: Sequence[Any],
+    shared: Any,
+    n_workers: int,
+    progress: Callable[[int], None] | None,
+) -> list[Any]:
+    results: list[Any] = [None] * len(tasks)
+    with ProcessPoolExecutor(
+        max_workers=min(n_workers, len(tasks)), initializer=_install_shared, initargs=(shared,)
+    ) as pool:
+        futures = {pool.submit(_call_with_shared, task_fn, task): i for i, task in enumerate(tasks)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if progress is not None:
+                progress(futures[future])
+    return results
+
+
+def _run_dask(
+    task_fn: Callable[[Any, Any], Any],
+    tasks: Sequence[Any],
+    shared: Any,
+    n_workers: int,
+    scheduler: str | None,
+    progress: Callable[[int], None] | None,
+    cluster_options: dict[str, Any],
+) -> list[Any]:
+    try:
+        from dask.distributed import Client, LocalCluster
+        from dask.distributed import as_completed as dask_as_completed
+    except ImportError:
+        raise ExecutorError(
+            "--executor dask needs dask.distributed: pip install 'dask[distributed]'"
+        ) from None
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout="20s")
+        else:
+            options = {
+                "n_workers": n_workers, "threads_per_worker": 1, "processes": True,
+                "dashboard_address": None, **cluster_options,
+            }
+            cluster = LocalCluster(**options)
+            client = Client(cluster)
+    except OSError as error:
+        raise ExecutorError(f"dask scheduler {scheduler or 'LocalCluster'} unreachable: {error}") from None
+    try:
+        # One copy of the bars per worker, not per task.
+        shared_future = client.scatter(shared, broadcast=True)
+        futures = [client.submit(task_fn, shared_future, task, pure=False) for task in tasks]
+        index = {future.key: i for i, future in enumerate(futures)}
+        results: list[Any] = [None] * len(tasks)
+        for future in dask_as_completed(futures):
+            results[index[future.key]] = future.result()
+            if progress is not None:
+                progress(index[future.key])
+        return results
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

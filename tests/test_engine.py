@@ -1,0 +1,102 @@
+"""The engine's risk walk and trade arithmetic on hand-built candidates.
+
+Quotes come from a transparent fake source (intrinsic + $0.30, bid/ask +/- $0.05) so every
+number below can be checked with pencil and paper.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vwapcli.config import AppConfig, RiskConfig
+from vwapcli.core.types import Signal, local_time_ns
+from vwapcli.engine import Candidate, Engine
+from vwapcli.options.expirations import ExpirySchedule
+from vwapcli.options.quotes import Quote
+
+DAY = dt.date(2024, 3, 12)
+
+
+class IntrinsicPlusThirtyCents:
+    """Leg value = intrinsic + 0.30; bid/ask = value -/+ 0.05; strikes every $1 from 90 to 110."""
+
+    name = "fake"
+
+    def quote(self, symbol, ts_ns, expiry, strike, right, spot):  # type: ignore[no-untyped-def]
+        intrinsic = max(spot - strike, 0.0) if right == "C" else max(strike - spot, 0.0)
+        value = intrinsic + 0.30
+        return Quote(bid=round(value - 0.05, 2), ask=round(value + 0.05, 2), mid=value, iv=0.2)
+
+    def listed_strikes(self, symbol, ts_ns, expiry, right, spot):  # type: ignore[no-untyped-def]
+        return np.arange(90.0, 111.0)
+
+
+def at(clock: str) -> int:
+    return local_time_ns(DAY, dt.time.fromisoformat(clock))
+
+
+def candidate(strategy: str, symbol: str, entry: str, exit_: str, reason: str, underlying_exit: float) -> Candidate:
+    signal = Signal(strategy, symbol, "LONG", pd.Timestamp(at(entry), tz="UTC"), P=100.40, P_stop=99.80, P_target=101.20)
+    return Candidate(signal, DAY, at(exit_), reason, underlying_exit, None)
+
+
+def engine(config: AppConfig) -> Engine:
+    return Engine(config, IntrinsicPlusThirtyCents(), ExpirySchedule.load(), {"SPY": [DAY], "QQQ": [DAY]}, "fake")
+
+
+def test_a_target_trade_matches_the_hand_computed_fill_size_and_pnl() -> None:
+    """LONG P=100.40 -> call spread 100/101 (nearest strikes), width 1.
+
+    Entry at 100.40: 100C = 0.70 (0.65/0.75), 101C = 0.30 (0.25/0.35): mid 0.40, natural 0.75-0.25 = 0.50,
+    fill at slippage 0.5 = 0.45. Size: 1% x 100,000 = 1,000 / (45 + 2.60) = 21.0 -> 21 contracts.
+    Exit at the 101.20 target: 100C = 1.50 (1.45/1.55), 101C = 0.50 (0.45/0.55): mid 1.00,
+    natural 1.45-0.55 = 0.90, fill 0.95. Commissions 2.60 x 21 = 54.60.
+    pnl = (0.95-0.45) x 100 x 21 - 54.60 = 995.40; max_loss = 45 x 21 + 54.60 = 999.60.
+    """
+    result = engine(AppConfig()).run([candidate("ORB", "SPY", "10:30", "11:00", "target", 101.20)], [DAY], ["ORB"])
+    trade = result.trades.iloc[0]
+    assert (trade.right, trade.k_long, trade.k_short, trade.width) == ("C", 100.0, 101.0, 1.0)
+    assert (trade.entry_debit, trade.exit_credit, trade.contracts) == (0.45, 0.95, 21)
+    assert trade.commissions == pytest.approx(54.60)
+    assert trade.pnl == pytest.approx(995.40)
+    assert trade.max_loss == pytest.approx(999.60)
+    assert trade.expiry == "2024-03-12"
+    assert result.equity["equity"].iloc[-1] == pytest.approx(100_995.40)
+
+
+def test_pnl_identity_holds_for_every_trade() -> None:
+    cands = [
+        candidate("ORB", "SPY", "10:30", "11:00", "target", 101.20),
+        candidate("OTHER", "QQQ", "10:31", "10:45", "stop", 99.80),
+    ]
+    trades = engine(AppConfig()).run(cands, [DAY], ["ORB", "OTHER"]).trades
+    identity = (trades.exit_credit - trades.entry_debit) * 100 * trades.contracts - trades.commissions
+    assert np.allclose(trades.pnl, identity, atol=1e-9)
+
+
+def test_daily_loss_limit_and_open_position_rules_skip_with_reasons() -> None:
+    """Limit 0.5% of 100,000 = 500. The 10:30 SPY trade stops at 99.80 at 10:40:
+    both legs are worth 0.30 (0.25/0.35): mid 0, natural 0.25-0.35 = -0.10, fill -0.05 -> clipped 0.01;
+    pnl = (0.01-0.45) x 100 x 21 - 54.60 = -978.60 <= -500, so the 11:00 QQQ signal is refused.
+    The 10:35 SPY ORB signal arrives while ORB still holds SPY: position_open.
+    """
+    config = AppConfig(risk=RiskConfig(daily_loss_limit_pct=0.5))
+    cands = [
+        candidate("ORB", "SPY", "10:30", "10:40", "stop", 99.80),
+        candidate("ORB", "SPY", "10:35", "10:50", "time", 100.0),
+        candidate("ORB", "QQQ", "11:00", "11:30", "time", 100.0),
+    ]
+    result = engine(config).run(cands, [DAY], ["ORB"])
+    assert result.trades["pnl"].tolist() == [pytest.approx(-978.60)]
+    assert result.skipped["reason"].tolist() == ["position_open", "daily_loss_limit"]
+    assert bool(result.equity["daily_loss_limit_hit"].iloc[0])
+
+
+def test_too_late_candidates_are_skipped_not_traded() -> None:
+    late = Candidate(candidate("ORB", "SPY", "15:55", "15:55", "time", 100.0).signal, DAY, -1, None, float("nan"), "too_late")
+    result = engine(AppConfig()).run([late], [DAY], ["ORB"])
+    assert result.trades.empty and result.skipped["reason"].tolist() == ["too_late"]

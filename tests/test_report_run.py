@@ -1,0 +1,238 @@
+"""``run_report`` end to end on hand-built run folders (quantstats stubbed out for speed).
+
+The real quantstats tearsheet is exercised once, in test_report_html.py; here it is
+replaced by a stub that records what it was given, so each report takes well under a
+second and the tests can check the exit code, metrics.json and the page layout.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+from rich.console import Console
+
+from report_builders import build_run, sessions_from, trade
+from vwapcli.errors import VwapcliError
+from vwapcli.report import ReportError, run_report
+from vwapcli.report import html as report_html
+
+NEW_YORK = ZoneInfo("America/New_York")
+EASY = {"min_trades": 20, "min_years": 0.1, "bootstrap_samples": 400}
+
+
+@pytest.fixture
+def tearsheet_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Replace the quantstats tearsheet with a stub; the list records each call."""
+    calls: list[dict[str, Any]] = []
+
+    def stub(returns: pd.Series, benchmark: pd.Series | None, title: str) -> str:
+        calls.append({"returns": returns, "benchmark": benchmark, "title": title})
+        return "<html><body><p>stub tearsheet</p></body></html>"
+
+    monkeypatch.setattr(report_html, "quantstats_tearsheet", stub)
+    return calls
+
+
+def _quiet() -> Console:
+    return Console(file=io.StringIO(), width=120)
+
+
+def _two_strategy_trades(days: list[dt.date]) -> list[dict[str, Any]]:
+    """ORB: 45 wins of +200 and 15 losses of -100 (strong). FADE: 12 wins of +100, 28 of -100."""
+    rows = []
+    for i, day in enumerate(days[:60]):
+        rows.append(trade(day, 200.0 if i % 4 else -100.0, "ORB", "SPY"))
+    for i, day in enumerate(days[:40]):
+        rows.append(trade(day, 100.0 if i % 10 < 3 else -100.0, "FADE", "QQQ", "SHORT", "stop",
+                          entry_clock=dt.time(13, 5), exit_clock=dt.time(15, 50)))
+    return rows
+
+
+@pytest.fixture
+def mixed_run(tmp_path: Path) -> tuple[Path, list[dt.date]]:
+    days = sessions_from("2023-01-03", 70)
+    folder = build_run(tmp_path / "mixed", _two_strategy_trades(days), days, acceptance=EASY,
+                       strategies=["ORB", "FADE"],
+                       provenance={"SPY": "synthetic (seed 7)", "QQQ": "synthetic (seed 7)"})
+    return folder, days
+
+
+def _recompute_from_csv(path: Path, days: list[dt.date], start: float) -> dict[str, dict]:
+    """Independent method: csv module and plain loops, no pandas, no report code."""
+    by_strategy: dict[str, list[tuple[dt.date, float]]] = {"all": []}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            exit_day = dt.datetime.fromisoformat(row["exit_time"]).astimezone(NEW_YORK).date()
+            item = (exit_day, float(row["pnl"]))
+            by_strategy["all"].append(item)
+            by_strategy.setdefault(row["strategy_name"], []).append(item)
+    results = {}
+    for name, items in by_strategy.items():
+        wins = sum(1 for _, pnl in items if pnl > 0)
+        gain = sum(pnl for _, pnl in items if pnl > 0)
+        loss = -sum(pnl for _, pnl in items if pnl < 0)
+        equity, peak, worst = start, start, 0.0
+        for day in days:
+            equity += sum(pnl for exit_day, pnl in items if exit_day == day)
+            peak = max(peak, equity)
+            worst = max(worst, (peak - equity) / peak * 100.0)
+        results[name] = {
+            "trades": len(items),
+            "win_rate": wins / len(items),
+            "profit_factor": gain / loss if loss else math.inf,
+            "max_drawdown_pct": worst,
+        }
+    return results
+
+
+def test_metrics_json_equals_an_independent_recomputation_from_trades_csv(
+    mixed_run: tuple[Path, list[dt.date]], tearsheet_calls: list[dict[str, Any]]
+) -> None:
+    folder, days = mixed_run
+    assert run_report(folder, None, None, False, _quiet()) == 0
+    document = json.loads((folder / "metrics.json").read_text())
+    expected = _recompute_from_csv(folder / "trades.csv", days, 100_000.0)
+    assert sorted(document) == ["FADE", "ORB", "all"]
+    for name, values in expected.items():
+        for key, value in values.items():
+            assert document[name][key] == pytest.approx(value), (name, key)
+        assert document[name]["verdict"] in {"PASS", "FAIL"}
+
+
+def test_metrics_json_is_byte_identical_on_a_second_run(
+    mixed_run: tuple[Path, list[dt.date]], tearsheet_calls: list[dict[str, Any]]
+) -> None:
+    folder, _ = mixed_run
+    run_report(folder, None, None, False, _quiet())
+    first = (folder / "metrics.json").read_bytes()
+    run_report(folder, None, None, False, _quiet())
+    assert (folder / "metrics.json").read_bytes() == first
+
+
+def test_check_exit_code_follows_the_selected_strategys_verdict(
+    mixed_run: tuple[Path, list[dt.date]], tearsheet_calls: list[dict[str, Any]]
+) -> None:
+    """ORB wins 75 % with PF 9000/1500 = 6 -> PASS; FADE wins 30 % -> FAIL.
+
+    The strategy may be named by display name or config key, in any case.
+    """
+    folder, _ = mixed_run
+    assert run_report(folder, "orb", None, True, _quiet()) == 0
+    assert json.loads((folder / "metrics.json").read_text())["ORB"]["verdict"] == "PASS"
+    assert run_report(folder, "FADE", None, True, _quiet()) == 1
+    assert run_report(folder, "fade", None, False, _quiet()) == 0  # no --check: always 0
+
+
+def test_a_strategy_filter_reports_that_strategys_trades_only(
+    mixed_run: tuple[Path, list[dt.date]], tearsheet_calls: list[dict[str, Any]]
+) -> None:
+    folder, _ = mixed_run
+    out = folder / "only-orb" / "orb.html"
+    run_report(folder, "ORB", out, False, _quiet())
+    page = out.read_text()
+    assert (out.parent / "metrics.json").is_file()
+    assert "<h3>ORB: PASS</h3>" in page and "<h3>FADE" not in page
+    assert tearsheet_calls[-1]["returns"].name == "ORB"
+
+
+def test_an_unknown_strategy_is_one_line_naming_the_run_and_its_strategies(
+    mixed_run: tuple[Path, list[dt.date]], tearsheet_calls: list[dict[str, Any]]
+) -> None:
+    folder, _ = mixed_run
+    with pytest.raises(ReportError) as raised:
+        run_report(folder, "nope", None, False, _quiet())
+    message = str(raised.value)
+    assert "\n" not in message and "'nope'" in message and "ORB, FADE" in message
+
+
+def test_a_missing_run_folder_is_a_one_line_user_error(tmp_path: Path) -> None:
+    with pytest.raises(VwapcliError) as raised:
+        run_report(tmp_path / "absent", None, None, True, _quiet())
+    assert "run folder not found" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_trade_log_without_pnl_names_the_file_and_column(tmp_path: Path) -> None:
+    days = sessions_from("2024-01-02", 3)
+    folder = build_run(tmp_path / "run", [trade(days[0], 10.0)], days)
+    pd.read_csv(folder / "trades.csv").drop(columns="pnl").to_csv(folder / "trades.csv")
+    (folder / "trades.parquet").unlink()
+    with pytest.raises(ReportError, match=r"trades\.csv: missing column\(s\) pnl"):
+        run_report(folder, None, None, False, _quiet())
+
+
+def test_a_pass_with_a_wide_interval_is_not_proven_and_still_exits_zero(
+    tmp_path: Path, tearsheet_calls: list[dict[str, Any]]
+) -> None:
+    """40 trades, 22 wins of +100 and 18 losses of -100: win rate 0.55 >= 0.50 and
+    PF 2200/1800 = 1.22 >= 1.0 pass, but with 40 trades the 95 % intervals reach well
+    below both thresholds (win-rate std error = sqrt(.55 x .45 / 40) = 0.079)."""
+    days = sessions_from("2024-01-02", 40)
+    rows = [trade(day, 100.0 if i < 22 else -100.0) for i, day in enumerate(days)]
+    acceptance = {**EASY, "min_win_rate": 0.5, "min_profit_factor": 1.0}
+    folder = build_run(tmp_path / "run", rows, days, acceptance=acceptance)
+    console = _quiet()
+    assert run_report(folder, None, None, True, console) == 0
+    document = json.loads((folder / "metrics.json").read_text())["all"]
+    assert document["verdict"] == "PASS"
+    assert document["not_proven"] == ["win_rate", "profit_factor"]
+    assert document["criteria"]["win_rate"]["status"] == "NOT PROVEN"
+    assert "NOT PROVEN" in (folder / "report.html").read_text()
+    assert "NOT PROVEN" in console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_page_sections_come_in_order_with_the_verdict_table_first(
+    mixed_run: tuple[Path, list[dt.date]], tearsheet_calls: list[dict[str, Any]]
+) -> None:
+    folder, _ = mixed_run
+    run_report(folder, None, None, False, _quiet())
+    page = (folder / "report.html").read_text()
+    assert page.index("<table") == page.index('<table class="verdict" id="verdict-table"')
+    order = ['id="verdict"', 'id="strategies"', 'id="charts"', 'id="tables"', 'id="fills"',
+             'id="tearsheet"']
+    positions = [page.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    assert "SYNTHETIC DATA" in page
+    for title in ("Year", "Symbol", "Direction", "Exit reason", "Entry hour (New York)",
+                  "Regime (daily expiries)", "IV-index tercile"):
+        assert f"<h3>{title}</h3>" in page
+
+
+def test_benchmark_and_iv_terciles_come_from_the_runs_store(
+    tmp_path: Path, tearsheet_calls: list[dict[str, Any]]
+) -> None:
+    """SPY 15:59 bars close 100 (day before the run), 101, 99.99, 99.99:
+    benchmark returns 101/100 - 1 = 1 %, 99.99/101 - 1 = -1 %, then 0 %.
+    IV index 15 (day before), 20, 25, 30 over the run's sessions."""
+    from vwapcli.data.store import BarStore
+
+    days = sessions_from("2024-01-02", 3)
+    prior = dt.date(2023, 12, 29)
+    closes = [100.0, 101.0, 99.99, 99.99]
+    stamps = [pd.Timestamp(dt.datetime.combine(d, dt.time(15, 59), tzinfo=NEW_YORK))
+              for d in [prior, *days]]
+    bars = pd.DataFrame({"ts": pd.DatetimeIndex(stamps).tz_convert("UTC"), "open": closes,
+                         "high": closes, "low": closes, "close": closes,
+                         "volume": [1000.0] * 4})
+    store = BarStore(tmp_path / "store")
+    store.write_bars("SPY", bars, provenance="hand-built")
+    store.write_iv_index("SPY", pd.Series([15.0, 20.0, 25.0, 30.0],
+                                          index=pd.DatetimeIndex([prior, *days])))
+    rows = [trade(day, 50.0) for day in days]
+    folder = build_run(tmp_path / "run", rows, days, store=str(tmp_path / "store"))
+    run_report(folder, None, None, False, _quiet())
+    benchmark = tearsheet_calls[-1]["benchmark"]
+    assert benchmark.tolist() == pytest.approx([0.01, -0.01, 0.0])
+    # IV terciles: edges over the run's values 20, 25, 30 are 23.3 and 26.7; the trades
+    # read the prior close 15 (low), 20 (low) and 25 (mid).
+    page = (folder / "report.html").read_text()
+    assert "tercile edges over the run&#x27;s sessions: SPY 23.3 / 26.7" in page
+    assert "<tr><th>low</th><td>2</td>" in page and "<tr><th>mid</th><td>1</td>" in page
