@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_builders import invoke, sample_store
 
+from cli_builders import invoke, sample_store
 from vwapcli.config import AppConfig
 from vwapcli.data.loading import load_market_data
 
@@ -101,3 +101,10 @@ def test_equity_is_starting_equity_plus_cumulative_daily_pnl(orb_run: Path) -> N
     start = AppConfig().risk.starting_equity
     assert equity["equity"].iloc[-1] == pytest.approx(start + trades["pnl"].sum())
     assert np.allclose(equity["equity"], start + equity["pnl"].cumsum())
+
+
+def test_bar_by_bar_replay_writes_the_same_trades_as_the_batch_run(store: Path, orb_run: Path, tmp_path: Path) -> None:
+    """One engine loop serves both paths; the signals differ only in how bars arrive."""
+    replayed = tmp_path / "replayed"
+    invoke(["backtest", "--store", str(store), "--symbols", "SPY", "QQQ", "--only", "orb", "--replay", "--out", str(replayed)])
+    assert (replayed / "trades.csv").read_bytes() == (orb_run / "trades.csv").read_bytes()

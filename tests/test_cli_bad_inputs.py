@@ -11,6 +11,7 @@ import pytest
 
 from cli_builders import assert_clean_failure, backtest_args, good_bars, run_cli, write_store
 
+
 def corrupt(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     frame = frame.copy()
     if kind == "nan_price":

@@ -151,7 +151,7 @@ def test_message_counts_every_offending_row_and_points_at_repair() -> None:
     df.loc[3, "close"] = np.nan
     message = error_of(df)
     assert "row 1 (2024-01-02 14:31:00+00:00)" in message
-    assert "2 offending rows in total, --repair drops them" in message
+    assert "2 offending rows in total (import with --repair to drop them)" in message
 
 
 def test_repair_drops_exactly_the_offending_rows_and_counts_them() -> None:

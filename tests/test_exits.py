@@ -18,9 +18,9 @@ def one_session(rows: list[tuple[float, float, float, float]], first_minute: int
     """Bars (open, high, low, close) starting ``first_minute`` minutes after the open."""
     n = len(rows)
     ts = OPEN_NS + (np.arange(n, dtype=np.int64) + first_minute) * NS_PER_MINUTE
-    o, h, l, c = (np.array(col, dtype=np.float64) for col in zip(*rows, strict=True))
+    o, h, lo, c = (np.array(col, dtype=np.float64) for col in zip(*rows, strict=True))
     return SessionedBars(
-        symbol="SPY", bar_ns=NS_PER_MINUTE, ts=ts, open=o, high=h, low=l, close=c,
+        symbol="SPY", bar_ns=NS_PER_MINUTE, ts=ts, open=o, high=h, low=lo, close=c,
         volume=np.full(n, 1000.0), session_date=np.array([np.datetime64(DAY, "D")]),
         session_open_ns=np.array([OPEN_NS]), session_close_ns=np.array([close_ns]),
         session_start=np.array([0, n], dtype=np.int64),

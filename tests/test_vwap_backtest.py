@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from cli_builders import invoke, sample_store
 
 REPO = Path(__file__).resolve().parents[1]

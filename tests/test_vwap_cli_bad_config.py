@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from cli_builders import assert_clean_failure, backtest_args, good_bars, run_cli, write_store
 
 

@@ -27,7 +27,7 @@ def test_production_config_ships_the_module_disabled() -> None:
     ],
 )
 def test_bad_vwap_values_are_rejected_with_the_field_path(raw: dict, expected: str) -> None:
-    with pytest.raises(ConfigError, match="cfg.yaml: ") as caught:
+    with pytest.raises(ConfigError, match=r"cfg\.yaml: ") as caught:
         config_from_dict(raw, "cfg.yaml")
     assert expected in str(caught.value)
 

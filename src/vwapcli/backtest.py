@@ -43,6 +43,20 @@ def run_sessions_between(
     return sorted(d for d in days if (start is None or d >= start) and (end is None or d <= end))
 
 
+def exchange_sessions(config: AppConfig, market_data: dict[str, SessionedBars]) -> dict[str, list[dt.date]]:
+    """Exchange sessions (not just days with bars) from the data's start to ~2 months past
+    its end, so expiry choice counts real sessions and sees listings after the last trade."""
+    from vwapcli.data.sessions import SessionCalendar
+
+    days = [d for bars in market_data.values() for d in _session_dates(bars)[:1] + _session_dates(bars)[-1:]]
+    if not days:
+        return {symbol: [] for symbol in market_data}
+    calendar = SessionCalendar(config.data.calendar)
+    last = min(max(days) + dt.timedelta(days=60), calendar.last_session)
+    sessions = list(calendar.sessions(min(days), last)["session_date"])
+    return {symbol: sessions for symbol in market_data}
+
+
 def build_quote_source(config: AppConfig, market_data: dict[str, SessionedBars], store: Path):  # type: ignore[no-untyped-def]
     """The configured quote source: the BSM model (offline default) or a real chain store."""
     if config.options.pricing_source == "chain":
@@ -75,19 +89,24 @@ def execute_backtest(
     store: Path,
     slippage: float | None = None,
     console: Console | None = None,
+    replay: bool = False,
 ) -> BacktestResult:
-    """The whole pipeline in memory (used by the CLI, the sweep and the tests)."""
+    """The whole pipeline in memory (used by the CLI, the sweep and the tests).
+
+    ``replay`` feeds the strategies bar by bar, as paper trading would; the engine loop
+    is the same either way, and so are the trades.
+    """
     from vwapcli.options.expirations import ExpirySchedule
     from vwapcli.signal_run import compute_signals
 
-    signals = compute_signals(config, market_data, start, end)
+    signals = compute_signals(config, market_data, start, end, replay=replay)
     candidates = plan_candidates(signals, market_data, config)
     schedule = ExpirySchedule.load(Path(config.options.expirations_file) if config.options.expirations_file else None)
     engine = Engine(
         config=config,
         quote_source=build_quote_source(config, market_data, store),
         schedule=schedule,
-        session_dates={symbol: _session_dates(bars) for symbol, bars in market_data.items()},
+        session_dates=exchange_sessions(config, market_data),
         pricing_source=config.options.pricing_source,
         slippage=slippage,
     )
@@ -144,6 +163,7 @@ def run_backtest(
     console: Console,
     store_is_default: bool = False,
     command: Sequence[str] | None = None,
+    replay: bool = False,
 ) -> Path:
     """Run a backtest into a new run folder and print the per-strategy summary."""
     from vwapcli.data.loading import load_market_data
@@ -155,47 +175,39 @@ def run_backtest(
     specs = registered()
     names = [specs[key].name for key in config.enabled_strategies()]
     run_dir = out if out is not None else default_run_dir(Path("reports"), config.enabled_strategies())
-    if out is None and run_dir.exists():  # pragma: no cover - default_run_dir already avoids clashes
-        raise AssertionError(run_dir)
-    with staged_run_dir(run_dir) as staging:
-        with run_log(staging / "run.log"):
-            market_data, data_info = _load(load_market_data, store, symbols, start, end, config, console, store_is_default)
-            result = execute_backtest(config, market_data, start, end, data_info["store"], slippage, console)
-            write_table(result.trades, staging / "trades.csv", staging / "trades.parquet")
-            write_table(result.skipped, staging / "skipped.csv", None)
-            write_table(result.equity, None, staging / "equity.parquet")
-            bar_store = BarStore(data_info["store"])
-            sessions = run_sessions_between(market_data, start, end)
-            run_record = {
-                "command": list(command or sys.argv),
-                "config": config.resolved_dict(),
-                "strategies": names,
-                "symbols": sorted(market_data),
-                "start": sessions[0].isoformat() if sessions else None,
-                "end": sessions[-1].isoformat() if sessions else None,
-                "store": str(data_info["store"]),
-                "timeframe": config.data.timeframe,
-                "data_fingerprint": bar_store.fingerprint(sorted(market_data), config.data.timeframe),
-                "data_provenance": {s: bar_store.provenance(s) for s in sorted(market_data)},
-                "versions": _versions(),
-                "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
-            (staging / "run.json").write_text(json.dumps(run_record, indent=2, sort_keys=True) + "\n")
+    with staged_run_dir(run_dir) as staging, run_log(staging / "run.log"):
+        market_data = load_market_data(
+            store, symbols, start, end, config.data.timeframe, config.data.calendar, console, store_is_default
+        )
+        # After a fallback to the packaged sample, the run record names the store actually read.
+        store_read = Path(getattr(load_market_data, "last_store", store))
+        result = execute_backtest(config, market_data, start, end, store_read, slippage, console, replay)
+        write_table(result.trades, staging / "trades.csv", staging / "trades.parquet")
+        write_table(result.skipped, staging / "skipped.csv", None)
+        write_table(result.equity, None, staging / "equity.parquet")
+        bar_store = BarStore(store_read)
+        sessions = run_sessions_between(market_data, start, end)
+        run_record = {
+            "command": list(command or sys.argv),
+            "config": config.resolved_dict(),
+            "strategies": names,
+            "symbols": sorted(market_data),
+            "start": sessions[0].isoformat() if sessions else None,
+            "end": sessions[-1].isoformat() if sessions else None,
+            "store": str(store_read),
+            "timeframe": config.data.timeframe,
+            "data_fingerprint": bar_store.fingerprint(sorted(market_data), config.data.timeframe),
+            "data_provenance": {s: bar_store.provenance(s) for s in sorted(market_data)},
+            "versions": _versions(),
+            "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        (staging / "run.json").write_text(json.dumps(run_record, indent=2, sort_keys=True) + "\n")
     console.print(summary_table(result.trades, result.skipped))
     if out is None:
         console.print(f"run folder: [bold]{run_dir}[/bold] (default name; pass --out to choose)")
     else:
         console.print(f"run folder: [bold]{run_dir}[/bold]")
     return run_dir
-
-
-def _load(load_market_data, store, symbols, start, end, config, console, store_is_default):  # type: ignore[no-untyped-def]
-    """Load bars; report which store was actually read (the sample when falling back)."""
-    market_data = load_market_data(
-        store, symbols, start, end, config.data.timeframe, config.data.calendar, console, store_is_default
-    )
-    actual_store = getattr(load_market_data, "last_store", None) or store
-    return market_data, {"store": Path(actual_store)}
 
 
 def trades_digest(path: Path) -> str:

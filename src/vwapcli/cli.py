@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import re
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -52,7 +52,7 @@ store_app = typer.Typer(help="Inspect a bar store.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     synthetic = "synthetic"
     sample = "sample"
     csv = "csv"
@@ -62,7 +62,7 @@ class Source(str, Enum):
     yfinance = "yfinance"
 
 
-class Executor(str, Enum):
+class Executor(StrEnum):
     local = "local"
     dask = "dask"
 
@@ -146,6 +146,9 @@ def fetch(
     tz: Annotated[str | None, typer.Option("--tz", help="csv: timezone of naive timestamps (else inferred and stated).")] = None,
     repair: Annotated[bool, typer.Option("--repair", help="Drop rows that break a validation rule, and say how many.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the sessions that would be fetched; write nothing.")] = False,
+    option_quotes: Annotated[bool, typer.Option("--option-quotes", help="polygon/databento: also fetch option quotes for the chain pricer.")] = False,
+    chain_store: Annotated[Path | None, typer.Option("--chain-store", help="Option-quote store folder (default: the bar store).")] = None,
+    timeframe: Annotated[str, typer.Option("--timeframe", help="Bar timeframe to write: 1m or 5m.")] = "1m",
 ) -> None:
     """Fill the bar store: synthetic data, the packaged sample, vendor files or a data provider.
 
@@ -156,7 +159,8 @@ def fetch(
     run_fetch(
         source=source.value, symbols=_symbols(symbols, ctx), start=_parse_date(start, "--start"),
         end=_parse_date(end, "--end"), store=store, seed=seed, path=path, tz=tz, repair=repair,
-        dry_run=dry_run, console=console,
+        dry_run=dry_run, console=console, timeframe=timeframe, option_quotes=option_quotes,
+        chain_store=chain_store,
     )
 
 
@@ -204,6 +208,7 @@ def backtest(
     enable: EnableOption = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder. Default reports/<timestamp>-<strategies>/. An existing folder is never overwritten.")] = None,
     slippage: Annotated[float | None, typer.Option("--slippage", min=0.0, max=1.0, help="Override the fill model: 0 = mid, 1 = natural.")] = None,
+    replay: Annotated[bool, typer.Option("--replay", help="Feed the strategies bar by bar, as paper trading does (same trades, slower).")] = False,
 ) -> None:
     """Trade the signals as options debit spreads and write a run folder.
 
@@ -216,7 +221,7 @@ def backtest(
         store=store, symbols=_symbols(symbols, ctx), start=_parse_date(start, "--start"),
         end=_parse_date(end, "--end"), config_path=config, only=only, enable=enable or [],
         out=out, slippage=slippage, console=console, store_is_default=_is_default_store(ctx),
-        command=sys.argv,
+        command=sys.argv, replay=replay,
     )
 
 
@@ -286,7 +291,7 @@ def main() -> None:
     except KeyboardInterrupt:
         error_console.print("[red]interrupted[/red]: nothing half-written was kept")
         sys.exit(130)
-    except Exception as error:  # noqa: BLE001  (last line of defence: never a traceback by default)
+    except Exception as error:
         if _State.debug:
             raise
         error_console.print(f"[red]internal error:[/red] {type(error).__name__}: {error} (rerun with --debug for the traceback)", soft_wrap=True)

@@ -158,10 +158,7 @@ class AppConfig(Frozen):
                 raise ConfigError(f"unknown strategy {key!r}; known: {', '.join(sorted(specs))}")
         blocks = {}
         for key, block in self.strategies.items():
-            if only is not None:
-                on = key == only
-            else:
-                on = block.enabled or key in (enable or [])
+            on = key == only if only is not None else block.enabled or key in (enable or [])
             blocks[key] = block.model_copy(update={"enabled": on})
         return self.model_copy(update={"strategies": blocks})
 

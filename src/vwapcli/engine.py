@@ -21,7 +21,14 @@ from vwapcli.core.types import SessionedBars, Signal, utc_timestamp
 from vwapcli.exits import EXIT_REASONS, plan_exits
 from vwapcli.options.expirations import ExpirySchedule
 from vwapcli.options.quotes import QuoteSource
-from vwapcli.options.spreads import DebitSpread, SkipReason, SpreadFill, build_spread, close_spread, open_spread
+from vwapcli.options.spreads import (
+    DebitSpread,
+    SkipReason,
+    SpreadFill,
+    build_spread,
+    close_spread,
+    open_spread,
+)
 from vwapcli.risk import DayLedger, OpenPosition, contracts_for, round_trip_commission_per_contract
 
 log = logging.getLogger("vwapcli.engine")

@@ -102,12 +102,15 @@ def run_fetch(
     dry_run: bool = False,
     console: Console | None = None,
     timeframe: str = "1m",
+    option_quotes: bool = False,
+    chain_store: Path | str | None = None,
 ) -> list[FetchSummaryRow]:
     """Fetch ``symbols`` for [start, end] from ``source`` into ``store``; print progress and a summary.
 
     ``seed`` is for ``synthetic``; ``path``/``tz`` for ``csv``/``parquet``; ``repair`` drops
     offending rows (counted in the summary) instead of failing; ``dry_run`` validates and
-    reports without writing.
+    reports without writing. ``option_quotes`` (polygon, databento) also fills the option-quote
+    store read by ``pricing_source: chain`` (``chain_store``, default: the bar store's root).
     """
     console = console or Console()
     bar_store = store if isinstance(store, BarStore) else BarStore(store)
@@ -172,7 +175,18 @@ def run_fetch(
                 raise StoreError(f"fetch {kind}: --start and --end are required")
             first, last = as_date(start), as_date(end)
             provenance = _provider_provenance(providers, provider, kind)
+            if option_quotes and not hasattr(provider, "fetch_option_quotes"):
+                raise StoreError(f"fetch {kind}: this provider serves no option quotes (use polygon or databento)")
             for symbol in wanted:
+                if option_quotes:
+                    sessions = list(calendar.sessions(first, last)["session_date"])
+                    quote_task = progress.add_task(f"{symbol}: option quotes", total=1)
+                    written = providers.fetch_option_quotes_into_store(
+                        Path(chain_store) if chain_store is not None else bar_store.root, provider, symbol,
+                        sessions, console=console, dry_run=dry_run,
+                    )
+                    progress.advance(quote_task)
+                    console.print(f"{symbol}: {written:,} option quotes {'would be ' if dry_run else ''}written")
                 task = progress.add_task(f"{symbol}: downloading", total=1)
                 # The provider layer plans the missing sessions and writes chunk by chunk
                 # through BarStore.write_bars (atomic, replaces the dates it covers).

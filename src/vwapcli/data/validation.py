@@ -4,7 +4,7 @@ Every rule names the file (``source``), the row index and timestamp of the first
 row, and the rule itself, e.g.::
 
     data/SPY.csv: row 17 (2024-03-01 14:47:00+00:00): high 501.2 < max(open, close) 501.3
-    (rule: high >= max(open, close)); 3 offending rows in total, --repair drops them
+    (rule: high >= max(open, close)); 3 offending rows in total, (import with --repair to drop them)
 
 ``repair=True`` drops the offending rows instead and returns how many it dropped. Missing
 columns, naive timestamps and unreadable files cannot be repaired: there is no row to drop
@@ -132,7 +132,7 @@ def validate_bars(df: pd.DataFrame, source: str, repair: bool = False) -> tuple[
         rule_index = int(np.flatnonzero(bad_rules[:, row])[0]) if row_bad[row] else len(_ROW_RULES) - 1
         raise DataValidationError(
             f"{source}: row {row} ({ts.iloc[row]}): {_describe(rule_index, row, o, h, lo, c, volume, ts)}; "
-            f"{n_bad} offending row{'s' if n_bad != 1 else ''} in total, --repair drops them"
+            f"{n_bad} offending row{'s' if n_bad != 1 else ''} in total (import with --repair to drop them)"
         )
 
     keep = ~offending

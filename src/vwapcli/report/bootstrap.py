@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vwapcli.report.metrics import TRADING_DAYS_PER_YEAR
+
 INTERVAL_QUANTILES = (0.025, 0.975)
 # Elements per chunk (resamples x observations): bounds memory of the gathered matrix.
 _CHUNK_ELEMENTS = 250_000
@@ -131,6 +133,75 @@ def drawdown_resamples(
     return result
 
 
+def seed_streams(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
+    """The (trades, days) child streams of ``seed``: every day-level bootstrap uses the second.
+
+    Sharing the day stream means the paired comparison bootstrap walks exactly the day
+    paths each run's own report walked, so their drawdown intervals agree.
+    """
+    # SeedSequence needs a non-negative entropy; the modulo keeps negative seeds distinct.
+    trade_seed, day_seed = np.random.SeedSequence(seed % (1 << 128)).spawn(2)
+    return trade_seed, day_seed
+
+
+def sharpe_of_paths(returns: np.ndarray) -> np.ndarray:
+    """Annualised Sharpe of each row of daily returns, as ``metrics.sharpe_ratio`` (NaN if flat)."""
+    returns = np.asarray(returns, dtype=float)
+    result = np.full(returns.shape[0], np.nan)
+    if returns.shape[1] < 2:
+        return result
+    std = returns.std(axis=1, ddof=1)
+    flat = std == 0.0
+    result[~flat] = returns[~flat].mean(axis=1) / std[~flat] * math.sqrt(TRADING_DAYS_PER_YEAR)
+    return result
+
+
+@dataclass(frozen=True)
+class PairedResamples:
+    """Max drawdown % and Sharpe of two runs on the same resampled day paths (row k = path k)."""
+
+    base_drawdown_pct: np.ndarray
+    run_drawdown_pct: np.ndarray
+    base_sharpe: np.ndarray
+    run_sharpe: np.ndarray
+
+
+def paired_day_resamples(
+    base_returns: np.ndarray,
+    run_returns: np.ndarray,
+    samples: int,
+    mean_block: float,
+    rng: np.random.Generator,
+) -> PairedResamples:
+    """Stationary-bootstrap day paths applied to BOTH runs' daily returns (paired).
+
+    Why paired: the two runs share most of their days' P&L (same data, same other
+    strategies), so resampling them independently would drown the difference in the
+    noise they have in common. Drawing each path's day indices once and reading both
+    runs through them keeps each resampled day's pair together, as it happened.
+    The generator is consumed exactly as :func:`drawdown_resamples` consumes it.
+    """
+    base_returns = np.asarray(base_returns, dtype=float)
+    run_returns = np.asarray(run_returns, dtype=float)
+    if base_returns.shape != run_returns.shape:
+        raise ValueError(
+            f"paired resampling needs equal-length returns ({base_returns.size} vs {run_returns.size})"
+        )
+    n = base_returns.size
+    results = [np.full(samples, np.nan) for _ in range(4)]
+    if n == 0:
+        return PairedResamples(*results)
+    # Same chunking as drawdown_resamples: identical draws, hence identical paths.
+    for start, stop in _chunks(samples, n):
+        paths = stationary_bootstrap_indices(n, stop - start, mean_block, rng)
+        base_paths, run_paths = base_returns[paths], run_returns[paths]
+        results[0][start:stop] = max_drawdown_pct_of_paths(base_paths)
+        results[1][start:stop] = max_drawdown_pct_of_paths(run_paths)
+        results[2][start:stop] = sharpe_of_paths(base_paths)
+        results[3][start:stop] = sharpe_of_paths(run_paths)
+    return PairedResamples(*results)
+
+
 @dataclass(frozen=True)
 class BootstrapIntervals:
     """95 % intervals of the bootstrapped acceptance criteria."""
@@ -148,8 +219,7 @@ def bootstrap_intervals(
     block_length_days: float,
 ) -> BootstrapIntervals:
     """Seeded 95 % intervals: trades i.i.d. for win rate/PF, stationary blocks for max DD."""
-    # SeedSequence needs a non-negative entropy; the modulo keeps negative seeds distinct.
-    trade_seed, day_seed = np.random.SeedSequence(seed % (1 << 128)).spawn(2)
+    trade_seed, day_seed = seed_streams(seed)
     win_rates, factors = trade_resamples(pnl, samples, np.random.default_rng(trade_seed))
     drawdowns = drawdown_resamples(
         returns, samples, block_length_days, np.random.default_rng(day_seed)
