@@ -214,9 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         "pnl_points": float(trades["PnL"].sum() / 100.0) if len(trades) else 0.0,
         "win_rate": float((trades["PnL"] > 0).mean()) if len(trades) else float("nan"),
         "load_s": round(loaded - started, 3), "backtest_s": round(finished - loaded, 3),
-        "entry_times": [str(t) for t in trades["EntryTime"].head(5)] if len(trades) else [],
+        "all_entry_times": [str(t) for t in trades["EntryTime"]] if len(trades) else [],
     }
-    print(json.dumps(summary))
+    print(json.dumps({k: v for k, v in summary.items() if k != "all_entry_times"}))
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
     return 0

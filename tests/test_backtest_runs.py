@@ -108,3 +108,13 @@ def test_bar_by_bar_replay_writes_the_same_trades_as_the_batch_run(store: Path, 
     replayed = tmp_path / "replayed"
     invoke(["backtest", "--store", str(store), "--symbols", "SPY", "QQQ", "--only", "orb", "--replay", "--out", str(replayed)])
     assert (replayed / "trades.csv").read_bytes() == (orb_run / "trades.csv").read_bytes()
+
+
+def test_the_run_log_is_json_lines_with_every_trade_tagged_by_strategy(orb_run: Path) -> None:
+    import json
+
+    records = [json.loads(line) for line in (orb_run / "run.log").read_text().splitlines()]
+    trades = pd.read_csv(orb_run / "trades.csv")
+    trade_records = [r for r in records if r["message"].startswith("trade ")]
+    assert len(trade_records) == len(trades)
+    assert all(r["strategy"] == "ORB" for r in trade_records)

@@ -258,25 +258,32 @@ def store_info(store: StoreOption = DEFAULT_STORE) -> None:
     run_store_info(store, console=console)
 
 
-@app.command()
+@app.command(context_settings=MULTI_VALUE)
 def sweep(
+    ctx: typer.Context,
     config: Annotated[Path, typer.Option("--config", "-c", help="Base YAML config.")],
-    grid: Annotated[Path, typer.Option("--grid", help="YAML grid: dotted config paths -> lists of values.")],
+    grid: Annotated[Path, typer.Option("--grid", help="YAML grid: dotted config paths -> lists of values, e.g. `strategies.orb.range_minutes: [15, 30, 60]`.")],
     store: StoreOption = DEFAULT_STORE,
+    symbols: SymbolsOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
     executor: Annotated[Executor, typer.Option("--executor", help="local (process pool) or dask.")] = Executor.local,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="dask scheduler address (default: a LocalCluster).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Sweep folder. Default reports/sweep-<timestamp>/.")] = None,
-    walk_forward: Annotated[str | None, typer.Option("--walk-forward", help="e.g. train=3y,test=1y")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: the machine's cores).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Sweep folder. Default reports/sweep-<timestamp>/ (never overwritten).")] = None,
+    walk_forward: Annotated[str | None, typer.Option("--walk-forward", help="e.g. train=3y,test=1y: pick parameters in-sample, report only out-of-sample trades.")] = None,
 ) -> None:
-    """Run a parameter grid and record every trial in the ledger."""
-    from vwapcli.errors import NotBuiltError
+    """Run a parameter grid; every trial lands in the store's trial ledger.
 
-    try:
-        from vwapcli.sweep import run_sweep
-    except ImportError:
-        raise NotBuiltError("vwapcli sweep is not built yet (issue 6)") from None
-    run_sweep(config=config, grid=grid, store=store, executor=executor.value, scheduler=scheduler,
-              out=out, walk_forward=walk_forward, console=console)
+    Example: vwapcli sweep --config configs/default.yaml --grid grid.yaml --store data --executor local
+    """
+    from vwapcli.sweep import run_sweep
+
+    run_sweep(
+        config=config, grid=grid, store=store, executor=executor.value, scheduler=scheduler,
+        out=out, walk_forward=walk_forward, console=console, symbols=_symbols(symbols, ctx) or None,
+        start=_parse_date(start, "--start"), end=_parse_date(end, "--end"), workers=workers,
+    )
 
 
 def main() -> None:

@@ -203,15 +203,20 @@ def load_config(path: str | Path | None = None) -> AppConfig:
             return AppConfig()
         path = found
     config_path = Path(path)
+    return config_from_dict(read_yaml_file(config_path, "config") or {}, str(config_path))
+
+
+def read_yaml_file(path: Path, what: str) -> Any:
+    """Parse a YAML file; an unreadable file or broken YAML is one ``ConfigError`` line
+    naming the file and, for YAML, the line and column."""
     try:
-        text = config_path.read_text()
+        text = Path(path).read_text()
     except OSError as error:
-        raise ConfigError(f"{config_path}: cannot read config ({error.strerror})") from None
+        raise ConfigError(f"{path}: cannot read {what} ({error.strerror})") from None
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(f"{config_path}:{where}: broken YAML: {reason}") from None
-    return config_from_dict(raw or {}, str(config_path))
+        raise ConfigError(f"{path}:{where}: broken YAML: {reason}") from None

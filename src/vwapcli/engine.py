@@ -151,6 +151,12 @@ class Engine:
                              extra={"strategy": signal.strategy_name})
                     continue
                 trades.append(trade)
+                log.info(
+                    "trade %s %s %s %s %g/%g%s x%s debit %.2f -> %s credit %.2f pnl %.2f",
+                    trade["trade_id"], signal.symbol, signal.direction, signal.entry_time.isoformat(),
+                    trade["k_long"], trade["k_short"], trade["right"], trade["contracts"], trade["entry_debit"],
+                    trade["exit_reason"], trade["exit_credit"], trade["pnl"], extra={"strategy": signal.strategy_name},
+                )
                 ledger.open_positions.append(OpenPosition(
                     strategy_name=signal.strategy_name, symbol=signal.symbol,
                     exit_time_ns=candidate.exit_time_ns, pnl=float(trade["pnl"]),  # type: ignore[arg-type]

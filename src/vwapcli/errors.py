@@ -36,3 +36,7 @@ class ProviderError(VwapcliError):
 
 class NotBuiltError(VwapcliError):
     """A command whose engine is not built yet."""
+
+
+class ExecutorError(VwapcliError):
+    """A sweep executor could not start (dask missing, scheduler unreachable)."""

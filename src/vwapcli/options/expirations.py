@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 
-from vwapcli.config import find_config_file
+from vwapcli.config import find_config_file, read_yaml_file
 from vwapcli.errors import ConfigError
 
 log = logging.getLogger("vwapcli.options")
@@ -109,19 +108,7 @@ class ExpirySchedule:
                     "set options.expirations_file"
                 )
         path = Path(path)
-        try:
-            text = path.read_text()
-        except OSError as error:
-            raise ConfigError(
-                f"{path}: cannot read expiration schedule ({error.strerror})"
-            ) from None
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark else ""
-            raise ConfigError(f"{path}:{where}: broken YAML in expiration schedule") from None
-        return cls.from_mapping(raw or {}, str(path))
+        return cls.from_mapping(read_yaml_file(path, "expiration schedule") or {}, str(path))
 
     @classmethod
     def from_mapping(cls, raw: Any, source: str = "<schedule>") -> ExpirySchedule:

@@ -151,6 +151,10 @@ def format_value(key: str, value: float) -> str:
         return f"{value * 100:.1f}%"
     if key == "max_drawdown_pct":
         return f"{value:.1f}%"
+    # Portfolio criteria (report --compare) are changes, so they carry a sign (not zero).
+    if key in ("max_drawdown_worsening_pts", "sharpe_change"):
+        text = f"{value:+.2f}" if value != 0.0 else "0.00"
+        return f"{text} pts" if key == "max_drawdown_worsening_pts" else text
     if key == "trades":
         return f"{value:,.0f}"
     if key == "years_covered":

@@ -10,6 +10,9 @@ Why two schemes:
   resampled with the stationary block bootstrap of Politis & Romano (1994): each path
   is built from blocks that start at a uniformly random day and whose lengths are
   geometric with mean ``block_length_days`` (wrapping around the end of the series).
+* **Portfolio comparisons** (``report --compare``) resample the same stationary-block
+  day paths for both runs (paired), so the change in drawdown or Sharpe is judged
+  on days as they happened to both books.
 
 Reproducibility: one ``numpy.random.SeedSequence(seed)`` is split into two child
 streams (trades, days), so each interval depends only on the seed and its own input.

@@ -275,7 +275,9 @@ def _table_html(table: pd.DataFrame, index_label: str | None, css_class: str = "
     )
 
 
-def verdict_table_html(verdict: Verdict, table_id: str | None = None) -> str:
+def verdict_table_html(
+    verdict: Verdict, table_id: str | None = None, value_header: str = "Value"
+) -> str:
     """criterion | value | threshold | result | bootstrap 95 % interval."""
     rows = []
     for criterion in verdict.criteria:
@@ -292,7 +294,8 @@ def verdict_table_html(verdict: Verdict, table_id: str | None = None) -> str:
         )
     identity = f' id="{table_id}"' if table_id else ""
     return (
-        f'<table class="verdict"{identity}><thead><tr><th>Criterion</th><th>Value</th>'
+        f'<table class="verdict"{identity}><thead><tr><th>Criterion</th>'
+        f"<th>{html.escape(value_header)}</th>"
         "<th>Threshold</th><th>Result</th><th>Bootstrap 95% interval</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )

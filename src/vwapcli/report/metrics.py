@@ -160,6 +160,16 @@ def max_drawdown(starting_equity: float, equity: np.ndarray) -> Drawdown:
     return Drawdown(depth * 100.0, end - peak, peak, trough, recovered)
 
 
+def drawdown_series(starting_equity: float, equity: np.ndarray) -> np.ndarray:
+    """Drawdown from the running peak at each close, in percent (<= 0), one per session.
+
+    Same path convention as :func:`max_drawdown`: the starting equity is the first peak,
+    so ``-drawdown_series(...).min() == max_drawdown(...).pct``.
+    """
+    path = np.concatenate([[float(starting_equity)], np.asarray(equity, dtype=float)])
+    return (path / np.maximum.accumulate(path) - 1.0)[1:] * 100.0
+
+
 def exposure(sessions: np.ndarray, entry_dates: np.ndarray, exit_dates: np.ndarray) -> float:
     """Fraction of sessions on which a trade was open (entry date to exit date inclusive).
 

@@ -179,21 +179,22 @@ def assess_run(run: RunFolder) -> dict[str, Assessment]:
     return results
 
 
+def json_ready(value: Any) -> Any:
+    """A nested value with NaN as None and numpy scalars as Python ones (for json.dumps)."""
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(item) for item in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return json_ready(value.item())
+    return value
+
+
 def metrics_document(assessments: dict[str, Assessment]) -> str:
     """metrics.json text: sorted keys, NaN as null, infinite profit factor as Infinity."""
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: clean(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [clean(item) for item in value]
-        if isinstance(value, float) and math.isnan(value):
-            return None
-        if isinstance(value, np.generic):
-            return clean(value.item())
-        return value
-
-    document = {name: clean(assessment.as_dict()) for name, assessment in assessments.items()}
+    document = {name: json_ready(assessment.as_dict()) for name, assessment in assessments.items()}
     return json.dumps(document, sort_keys=True, indent=2) + "\n"
 
 

@@ -43,6 +43,20 @@ from vwapcli.options.spreads import (
 from vwapcli.risk import DayLedger, OpenPosition, contracts_for, round_trip_commission_per_contract
 
 _END_OF_DAY = int(np.iinfo(np.int64).max)
+# fill_price is a pure function of (mid, natural, slippage, width); configurations that
+# share entries or exits (e.g. differing only in stop_band_mult) reuse each other's fills.
+_FILLS: dict[tuple[float, float, float, float], float] = {}
+_FILLS_LIMIT = 2_000_000
+
+
+def _fill(price: SpreadPrice, slippage: float, width: float) -> float:
+    key = (price.mid, price.natural, slippage, width)
+    value = _FILLS.get(key)
+    if value is None:
+        if len(_FILLS) >= _FILLS_LIMIT:
+            _FILLS.clear()
+        value = _FILLS[key] = fill_price(price, slippage, width)
+    return value
 
 
 @dataclass(frozen=True)
@@ -72,27 +86,50 @@ def price_candidates(
     schedule: Any,
     session_dates: dict[str, Any],
     dte: int,
+    memo: dict[tuple[Any, ...], Any] | None = None,
 ) -> list[PricedCandidate]:
-    """Spread and mid/natural prices of every candidate that could trade (engine's calls)."""
+    """Spread and mid/natural prices of every candidate that could trade (engine's calls).
+
+    ``memo`` (optional, shared by calls on the same quote source and schedule) remembers
+    spreads and spread prices by their arguments: signal groups that differ only in where
+    the stop sits share every entry and most exits.
+    """
+    memo = {} if memo is None else memo
+
+    def remembered(key: tuple[Any, ...], compute: Any) -> Any:
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
     priced: list[PricedCandidate] = []
     for candidate in candidates:
         if candidate.skip_reason is not None:
             priced.append(PricedCandidate(candidate, None, None, None, None))
             continue
         signal = candidate.signal
-        built = build_spread(
-            symbol=signal.symbol, direction=signal.direction, P=signal.P, P_target=signal.P_target,
-            ts_ns=signal.entry_time_ns, trade_date=candidate.session_date,
-            session_dates=session_dates[signal.symbol], source=quotes, schedule=schedule, dte=dte,
+        built = remembered(
+            ("spread", signal.symbol, signal.direction, signal.P, signal.P_target, signal.entry_time_ns,
+             candidate.session_date, dte),
+            lambda s=signal, c=candidate: build_spread(
+                symbol=s.symbol, direction=s.direction, P=s.P, P_target=s.P_target,
+                ts_ns=s.entry_time_ns, trade_date=c.session_date,
+                session_dates=session_dates[s.symbol], source=quotes, schedule=schedule, dte=dte,
+            ),
         )
         if isinstance(built, SkipReason):
             priced.append(PricedCandidate(candidate, None, None, None, built.reason))
             continue
-        entry = price_spread(quotes, built, signal.entry_time_ns, signal.P, "open")
+        entry = remembered(
+            ("open", built, signal.entry_time_ns, signal.P),
+            lambda b=built, s=signal: price_spread(quotes, b, s.entry_time_ns, s.P, "open"),
+        )
         if isinstance(entry, SkipReason):
             priced.append(PricedCandidate(candidate, built, None, None, entry.reason))
             continue
-        exit_price = price_spread(quotes, built, candidate.exit_time_ns, candidate.underlying_exit, "close")
+        exit_price = remembered(
+            ("close", built, candidate.exit_time_ns, candidate.underlying_exit),
+            lambda b=built, c=candidate: price_spread(quotes, b, c.exit_time_ns, c.underlying_exit, "close"),
+        )
         priced.append(PricedCandidate(
             candidate, built, entry, None if isinstance(exit_price, SkipReason) else exit_price, None,
         ))
@@ -137,7 +174,7 @@ def walk_account(
             if item.pricing_skip is not None or item.spread is None or item.entry is None:
                 continue
             width = item.spread.width
-            entry_debit = fill_price(item.entry, slippage, width)
+            entry_debit = _fill(item.entry, slippage, width)
             if check_max_debit(entry_debit, width, options.max_debit_frac) is not None:
                 continue
             contracts = contracts_for(entry_debit, ledger.start_of_day_equity, risk, commission)
@@ -145,7 +182,7 @@ def walk_account(
                 continue
             if item.exit is None:
                 return None  # intrinsic valuation at a missing exit quote: reference engine
-            exit_credit = fill_price(item.exit, slippage, width)
+            exit_credit = _fill(item.exit, slippage, width)
             commissions = round_trip * contracts
             pnl = round((exit_credit - entry_debit) * 100.0 * contracts - commissions, 2)
             pnls.append(pnl)

@@ -399,12 +399,11 @@ def _walk_forward(
     oos_equity: list[pd.DataFrame] = []
     equity = points[0].config.risk.starting_equity
     for fold in folds:
-        outcomes = _with_progress(
-            console, len(points), f"fold {fold.index + 1}/{len(folds)} train",
-            lambda progress, f=fold: _evaluate(
-                points, data, f.train_start, f.train_end, executor, scheduler, workers, progress
-            ),
-        )
+
+        def train(progress: Callable[[int], None] | None, f: Fold = fold) -> list[TrialOutcome]:
+            return _evaluate(points, data, f.train_start, f.train_end, executor, scheduler, workers, progress)
+
+        outcomes = _with_progress(console, len(points), f"fold {fold.index + 1}/{len(folds)} train", train)
         results = results_frame(points, outcomes, grid)
         append_trials(ledger_file, ledger_rows(points, results, data.fingerprint, version, sweep_id,
                                                (fold.train_start, fold.train_end)))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
-from vwapcli.errors import VwapcliError
+from vwapcli.errors import ExecutorError
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
@@ -29,9 +29,6 @@ EXECUTORS = ("local", "dask", "inline")
 
 _WORKER_SHARED: Any = None
 
-
-class ExecutorError(VwapcliError):
-    """The chosen executor could not start (dask missing, scheduler unreachable)."""
 
 
 def _install_shared(shared: Any) -> None:

@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from vwapcli.config import AppConfig, config_from_dict
+from vwapcli.config import AppConfig, config_from_dict, read_yaml_file
 from vwapcli.errors import ConfigError
 
 
@@ -78,18 +76,7 @@ def parse_grid(raw: object, source: str = "<grid>") -> Grid:
 
 def load_grid(path: Path) -> Grid:
     """Read and check a grid YAML file (one-line ``ConfigError`` naming the file on failure)."""
-    try:
-        text = Path(path).read_text()
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read grid ({error.strerror})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(f"{path}:{where} broken YAML: {reason}") from None
-    return parse_grid(raw, str(path))
+    return parse_grid(read_yaml_file(Path(path), "grid"), str(path))
 
 
 def set_dotted(raw: dict[str, Any], path: str, value: Any, source: str = "<grid>") -> None:

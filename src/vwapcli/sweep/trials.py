@@ -1,12 +1,13 @@
-"""Evaluating configurations: the backtest pipeline with the work shared across a group.
+"""Evaluating configurations: the backtest pipeline with the work shared across a task.
 
-A sweep task is a *signal group*: configurations whose data and strategy blocks are equal,
-so their signals are equal. The task computes the signals once, plans exits once per exit
-config, and builds one memoising quote source per pricing config; each configuration then
-only runs the engine's risk walk. Configurations that differ in ``dte`` ask for different
-expiries (different quotes); configurations that differ only in ``slippage`` hit the quote
-cache for every leg. The result of every configuration is exactly what ``vwapcli
-backtest`` computes for it (``tests/test_sweep_trials.py`` holds the two to equality).
+A task holds configurations grouped by signal key (equal data and strategy blocks, hence
+equal signals). Per group the signals are computed once and exits planned once per exit
+config; per (group, pricing config, dte) every candidate's spread and mid/natural prices
+are computed once (:mod:`vwapcli.sweep.account_walk`); each configuration then only runs
+the account walk (fills, sizing, risk limits). Quote, expiry, spread and fill memos live
+per worker and data set, so later tasks on the same worker reuse earlier prices.
+The result of every configuration is exactly what ``vwapcli backtest`` computes for it
+(``tests/test_sweep_trials.py`` holds the two to equality).
 """
 
 from __future__ import annotations
@@ -174,6 +175,8 @@ class _DataContext:
     session_dates: dict[str, np.ndarray]
     quote_sources: dict[str, MemoQuoteSource] = field(default_factory=dict)
     schedules: dict[str | None, MemoSchedule] = field(default_factory=dict)
+    # Spreads and spread prices by (pricing key, expirations file): see price_candidates.
+    spread_memos: dict[tuple[str, str | None], dict[tuple[Any, ...], Any]] = field(default_factory=dict)
 
 
 _CONTEXTS: dict[str, _DataContext] = {}
@@ -242,16 +245,20 @@ def evaluate_task(market_data: dict[str, SessionedBars], task: TrialTask) -> lis
             if not task.keep_trades:
                 priced_key = (exits_key, pricing_key, expirations, config.options.dte)
                 if priced_key not in priced_cache:
+                    memo = context.spread_memos.setdefault((pricing_key, expirations), {})
                     priced_cache[priced_key] = price_candidates(
-                        candidates[exits_key], quotes, schedule, context.session_dates, config.options.dte
+                        candidates[exits_key], quotes, schedule, context.session_dates,
+                        config.options.dte, memo,
                     )
                 walk = walk_account(priced_cache[priced_key], sessions, names, config)
             if walk is not None:
                 metrics, moments = trial_metrics(walk.pnl, walk.session_dates, walk.equity, config)
                 outcomes.append(TrialOutcome(trial.index, metrics, moments, len(sessions)))
                 continue
+            # MemoSchedule is duck-typed: the engine only calls expiry_for on it.
             engine = Engine(
-                config=config, quote_source=quotes, schedule=schedule,
+                config=config, quote_source=quotes,
+                schedule=schedule,  # type: ignore[arg-type]
                 session_dates=context.session_dates,  # type: ignore[arg-type]
                 pricing_source=config.options.pricing_source,
             )
