@@ -3,9 +3,12 @@
 Runs the same steps as ``vwapcli backtest --only vwap_meanrev`` (``vwapcli.backtest``'s
 building blocks, in the same order) and prints one JSON object of wall-clock seconds:
 interpreter start is measured by the caller; here ``import_*`` are the module imports,
-``load`` is ``load_market_data`` (Parquet read + validation + sessions), ``signals`` the
-signal pass (including numba's cache load on first call), ``engine`` exit planning +
-options pricing + the risk walk, ``write`` the run folder's tables.
+``load`` is ``load_market_data`` (Parquet read + validation + sessions, including the
+exchange calendar's session table), ``numba_init`` numba's one-time target set-up on the
+first compiled call (it imports numba's numpy/random/linalg registries and, through
+them, scipy.linalg; whichever kernel runs first pays it), ``signals`` the signal pass
+(including the kernels' cache loads), ``plan_exits`` the exit scan, ``engine`` options
+pricing + fills + the risk walk + the result tables, ``write`` the run folder's tables.
 
     .venv/bin/python bench/phase_profile.py --store bench/results/store --symbol SPY
 """
@@ -47,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     from vwapcli.cli import app  # noqa: F401
 
     lap("import_cli")
-    from vwapcli.backtest import execute_backtest  # noqa: F401
+    from vwapcli.backtest import build_quote_source, exchange_sessions, run_sessions_between
     from vwapcli.config import load_config
+    from vwapcli.core.registry import registered
     from vwapcli.data.loading import load_market_data
     from vwapcli.engine import Engine, plan_candidates
     from vwapcli.options.expirations import ExpirySchedule
@@ -60,17 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     lap("config")
     market_data = load_market_data(args.store, [args.symbol], args.start, args.end, "1m", "XNYS")
     lap("load")
+    from numba.core.registry import cpu_target
+
+    cpu_target.target_context.refresh()
+    lap("numba_init")
     signals = compute_signals(config, market_data, args.start, args.end)
     lap("signals")
-    from vwapcli.backtest import build_quote_source, run_sessions_between
-    from vwapcli.core.registry import registered
-
     candidates = plan_candidates(signals, market_data, config)
     lap("plan_exits")
     engine = Engine(
         config=config, quote_source=build_quote_source(config, market_data, args.store),
-        schedule=ExpirySchedule.load(None),
-        session_dates={s: [d.item() for d in b.session_date.astype("datetime64[D]")] for s, b in market_data.items()},
+        schedule=ExpirySchedule.load(None), session_dates=exchange_sessions(config, market_data),
         pricing_source="model",
     )
     names = [registered()[key].name for key in config.enabled_strategies()]

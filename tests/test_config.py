@@ -19,7 +19,8 @@ def test_default_yaml_equals_builtin_spec_defaults_for_strategies_and_limits() -
     builtin = AppConfig()
     assert from_file.strategies == builtin.strategies
     assert from_file.risk == builtin.risk
-    assert from_file.acceptance == builtin.acceptance
+    assert from_file.acceptance.model_copy(update={"portfolio": builtin.acceptance.portfolio}) == builtin.acceptance
+    assert from_file.acceptance.portfolio.max_drawdown_worsening_pts == 2.0
     assert from_file.exits.exit_time == dt.time(15, 50)
     assert from_file.enabled_strategies() == ["orb"]
 

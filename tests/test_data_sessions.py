@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -194,3 +195,62 @@ def test_resample_to_5m_keeps_sessions_apart_and_ends_an_early_close_at_twelve_f
     assert pd.Timestamp(five.ts[42], tz="UTC") == utc("2024-12-26 14:30")
     assert five.volume[41] == 5.0
     assert five.volume[42] == 2.0
+
+
+def test_assign_sessions_refuses_bars_out_of_time_order(calendar: SessionCalendar) -> None:
+    """Sessions are found by binary search in the bar starts, which needs them sorted."""
+    df = bars_at("2024-03-11 15:00", "2024-03-11 14:00")
+    with pytest.raises(ValueError, match="strictly increasing"):
+        assign_sessions(df, "SPY", "1m", calendar)
+
+
+def test_the_array_route_hands_over_its_arrays_only_when_asked(calendar: SessionCalendar) -> None:
+    """copy=False with every bar in a session: the loader's arrays become the result's."""
+    from vwapcli.data.sessions import assign_session_arrays
+
+    ts = np.array([utc("2024-03-11 14:00").value, utc("2024-03-11 14:01").value], dtype=np.int64)
+    prices = np.array([100.0, 101.0])
+    handed = assign_session_arrays(ts, prices, prices, prices, prices, prices, "SPY", "1m", calendar, copy=False)
+    copied = assign_session_arrays(ts, prices, prices, prices, prices, prices, "SPY", "1m", calendar)
+    assert handed.close is prices and handed.ts is ts
+    assert copied.close is not prices and np.array_equal(copied.close, prices)
+
+
+# ----------------------------------------------------------------- the session-table cache
+def test_the_cached_session_table_is_the_librarys_own_and_is_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """First use builds the table from exchange_calendars and stores it; a fresh process
+    (simulated by clearing the in-memory cache) reads the same arrays from disk."""
+    import exchange_calendars as xcals
+
+    import vwapcli.data.sessions as sessions
+
+    monkeypatch.setenv(sessions.CACHE_DIR_ENV, str(tmp_path))
+    sessions._schedule_arrays.cache_clear()
+    built = SessionCalendar("XNYS").session_arrays("2015-01-01", "2024-12-31")
+    stored = list(tmp_path.glob("sessions-XNYS-*.npz"))
+    assert len(stored) == 1
+    sessions._schedule_arrays.cache_clear()
+    monkeypatch.setattr(sessions, "_exchange_calendar", lambda code: pytest.fail("the library was asked again"))
+    again = SessionCalendar("XNYS").session_arrays("2015-01-01", "2024-12-31")
+    for a, b in zip(built, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    library = xcals.get_calendar("XNYS", start="2015-01-01", end="2024-12-31")
+    assert again[0].shape[0] == len(library.sessions) == 2516
+    sessions._schedule_arrays.cache_clear()
+
+
+def test_a_broken_or_disabled_cache_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import vwapcli.data.sessions as sessions
+
+    monkeypatch.setenv(sessions.CACHE_DIR_ENV, str(tmp_path))
+    sessions._schedule_arrays.cache_clear()
+    target = sessions._schedule_cache_file("XNYS")
+    assert target is not None
+    target.write_bytes(b"not a table")
+    assert SessionCalendar("XNYS").is_session("2024-07-05")
+    assert not SessionCalendar("XNYS").is_session("2024-07-04")
+    monkeypatch.setenv(sessions.CACHE_DIR_ENV, "")
+    assert sessions._schedule_cache_file("XNYS") is None
+    sessions._schedule_arrays.cache_clear()

@@ -14,6 +14,7 @@ import pytest
 
 import vwapcli.data.store as store_module
 from vwapcli.data.store import BAR_SCHEMA, BarStore
+from vwapcli.data.validation import BarArrays
 from vwapcli.errors import DataValidationError, StoreError
 
 
@@ -65,13 +66,13 @@ def test_reading_2024_opens_only_the_2024_partition(tmp_path: Path, monkeypatch:
     store.write_bars("SPY", frames("2023-12-29", "2024-01-02", "2025-01-02"))
     (tmp_path / "bars/timeframe=1m/symbol=SPY/year=2023/part-0.parquet").write_bytes(b"not parquet")
     opened: list[str] = []
-    real_reader = store_module.read_parquet_file
+    real_scan = store_module.scan_bar_files
 
-    def spy_reader(path: Path | str) -> pd.DataFrame:
-        opened.append(Path(path).parent.name)
-        return real_reader(path)
+    def spy_scan(paths: list[Path]) -> BarArrays | None:
+        opened.extend(Path(path).parent.name for path in paths)
+        return real_scan(paths)
 
-    monkeypatch.setattr(store_module, "read_parquet_file", spy_reader)
+    monkeypatch.setattr(store_module, "scan_bar_files", spy_scan)
     bars = store.read_bars("SPY", "2024-01-01", "2024-12-31")
     assert opened == ["year=2024"]
     assert list(bars["ts"].dt.tz_convert("America/New_York").dt.date.astype(str).unique()) == ["2024-01-02"]
@@ -265,3 +266,44 @@ def test_a_daily_timeframe_has_its_own_partition(tmp_path: Path) -> None:
     assert store.symbols("1d") == ["SPY"] and store.symbols("1m") == []
     with pytest.raises(StoreError, match="invalid timeframe"):
         store.read_bars("SPY", timeframe="../1m")
+
+
+def test_a_bad_row_in_one_year_file_is_named_with_that_file_and_row(tmp_path: Path) -> None:
+    """The one-scan read finds the problem; the per-file route then names 2024's file, row 1."""
+    store = BarStore(tmp_path)
+    store.write_bars("SPY", frames("2023-12-29", "2024-01-02"))
+    path = tmp_path / "bars/timeframe=1m/symbol=SPY/year=2024/part-0.parquet"
+    table = pq.read_table(path)
+    high = table.column("high").to_numpy().copy()
+    high[1] = table.column("low").to_numpy()[1] - 1.0
+    pq.write_table(table.set_column(2, "high", pa.array(high)), path)
+    with pytest.raises(DataValidationError) as caught:
+        store.read_bars("SPY")
+    assert str(caught.value).startswith(f"{path}: row 1 (2024-01-02 14:31:00+00:00): high ")
+
+
+def test_year_files_that_overlap_are_a_one_line_error(tmp_path: Path) -> None:
+    """A 2023 file that (by hand) holds a 2024 bar: each file is fine, their order is not."""
+    store = BarStore(tmp_path)
+    store.write_bars("SPY", frames("2023-12-29", "2024-01-02"))
+    late = tmp_path / "bars/timeframe=1m/symbol=SPY/year=2023/part-0.parquet"
+    early = pq.read_table(late)
+    pq.write_table(pa.concat_tables([early, pq.read_table(late.parents[1] / "year=2024/part-0.parquet").slice(1, 1)]),
+                   late)
+    with pytest.raises(DataValidationError, match="year partitions overlap or are out of order"):
+        store.read_bars("SPY")
+
+
+def test_the_one_scan_read_equals_reading_the_files_one_by_one(tmp_path: Path) -> None:
+    """Independent method: read_bar_file per year file, joined; and the DataFrame route."""
+    from vwapcli.data.validation import read_bar_file, scan_bar_files
+
+    store = BarStore(tmp_path)
+    store.write_bars("SPY", frames("2022-12-30", "2023-12-29", "2024-01-02", price=101.5))
+    files = store.bar_files("SPY")
+    scanned = scan_bar_files(files)
+    assert scanned is not None and len(files) == 3
+    one_by_one = BarArrays.concatenate([read_bar_file(path) for path in files])
+    for name in ("ts", "open", "high", "low", "close", "volume"):
+        np.testing.assert_array_equal(getattr(scanned, name), getattr(one_by_one, name))
+    pd.testing.assert_frame_equal(store.read_bars("SPY"), frames("2022-12-30", "2023-12-29", "2024-01-02", price=101.5))

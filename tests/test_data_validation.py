@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from vwapcli.data.store import BarStore
-from vwapcli.data.validation import read_parquet_file, validate_bars
+from vwapcli.data.validation import read_bar_file, read_parquet_file, validate_bars
 from vwapcli.errors import DataValidationError
 
 SOURCE = "vendor/SPY_1m.parquet"
@@ -202,3 +202,57 @@ def test_store_write_with_repair_drops_rows_and_reports_the_count(tmp_path: Path
     result = store.write_bars("SPY", df, repair=True)
     assert (result.rows, result.dropped) == (4, 1)
     assert len(store.read_bars("SPY")) == 4
+
+
+# ----------------------------------------------------------------- the Arrow read route
+def _parquet(tmp_path: Path, df: pd.DataFrame) -> Path:
+    path = tmp_path / "part-0.parquet"
+    df.to_parquet(path)
+    return path
+
+
+def test_reading_a_clean_file_into_arrays_gives_the_validated_frames_values(tmp_path: Path) -> None:
+    """Integer volume, tz-aware ts in New York: arrays are UTC ns and float64, writable."""
+    df = clean_bars()
+    df["volume"] = np.arange(5, dtype=np.int64) * 100
+    df["ts"] = df["ts"].dt.tz_convert("America/New_York")
+    bars = read_bar_file(_parquet(tmp_path, df))
+    expected, _ = validate_bars(df, SOURCE)
+    assert bars.ts.tolist() == [int(t.value) for t in expected["ts"]]
+    for name in ("open", "high", "low", "close", "volume"):
+        assert bars.__getattribute__(name).dtype == np.float64
+        np.testing.assert_array_equal(getattr(bars, name), expected[name].to_numpy())
+        assert getattr(bars, name).flags.writeable
+    pd.testing.assert_frame_equal(bars.to_frame(), expected)
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    ["nan_close", "high_below_close", "negative_volume", "duplicate_ts", "missing_ts", "naive_ts", "text_price",
+     "missing_column"],
+)
+def test_the_arrow_route_rejects_a_file_with_the_dataframe_routes_message(tmp_path: Path, breakage: str) -> None:
+    """Independent method: validate_bars on the same file read by pandas."""
+    df = clean_bars()
+    if breakage == "nan_close":
+        df.loc[2, "close"] = np.nan
+    elif breakage == "high_below_close":
+        df.loc[2, "high"] = df.loc[2, "close"] - 1.0
+    elif breakage == "negative_volume":
+        df.loc[2, "volume"] = -5.0
+    elif breakage == "duplicate_ts":
+        df.loc[3, "ts"] = df.loc[2, "ts"]
+    elif breakage == "missing_ts":
+        df.loc[2, "ts"] = pd.NaT
+    elif breakage == "naive_ts":
+        df["ts"] = df["ts"].dt.tz_localize(None)
+    elif breakage == "text_price":
+        df["open"] = df["open"].astype(str)
+    else:
+        df = df.drop(columns=["volume"])
+    path = _parquet(tmp_path, df)
+    with pytest.raises(DataValidationError) as reference:
+        validate_bars(read_parquet_file(path), str(path))
+    with pytest.raises(DataValidationError) as arrow_route:
+        read_bar_file(path)
+    assert str(arrow_route.value) == str(reference.value)

@@ -14,9 +14,10 @@ import pytest
 
 from vwapcli.config import AppConfig, RiskConfig
 from vwapcli.core.types import Signal, local_time_ns
-from vwapcli.engine import Candidate, Engine
+from vwapcli.engine import Candidate, Engine, FilledTrade, PricedCandidate, fill_and_size
 from vwapcli.options.expirations import ExpirySchedule
 from vwapcli.options.quotes import Quote
+from vwapcli.options.spreads import DebitSpread, SkipReason, SpreadPrice
 
 DAY = dt.date(2024, 3, 12)
 
@@ -100,3 +101,79 @@ def test_too_late_candidates_are_skipped_not_traded() -> None:
     late = Candidate(candidate("ORB", "SPY", "15:55", "15:55", "time", 100.0).signal, DAY, -1, None, float("nan"), "too_late")
     result = engine(AppConfig()).run([late], [DAY], ["ORB"])
     assert result.trades.empty and result.skipped["reason"].tolist() == ["too_late"]
+
+
+# ----------------------------------------------------------------- the seam the sweep shares
+def test_price_candidate_gives_the_spread_and_its_slippage_free_prices() -> None:
+    """Same trade as the first test: entry mid 0.40 / natural 0.50; exit at 101.20 mid 1.00 /
+    natural 1.45 - 0.55 = 0.90 (selling: bid of the long leg, ask of the short leg)."""
+    priced = engine(AppConfig()).price_candidate(candidate("ORB", "SPY", "10:30", "11:00", "target", 101.20))
+    assert isinstance(priced, PricedCandidate)
+    assert (priced.spread.k_long, priced.spread.k_short, priced.spread.right) == (100.0, 101.0, "C")
+    assert (priced.entry.mid, priced.entry.natural) == (pytest.approx(0.40), 0.50)
+    assert (priced.exit.mid, priced.exit.natural, priced.exit_quoted) == (pytest.approx(1.00), 0.90, True)
+
+
+def test_price_candidate_without_a_quote_is_the_skip_reason() -> None:
+    class NoQuotes(IntrinsicPlusThirtyCents):
+        def quote(self, symbol, ts_ns, expiry, strike, right, spot):  # type: ignore[no-untyped-def]
+            return None
+
+    built = Engine(AppConfig(), NoQuotes(), ExpirySchedule.load(), {"SPY": [DAY]}, "fake")
+    skip = built.price_candidate(candidate("ORB", "SPY", "10:30", "11:00", "target", 101.20))
+    assert isinstance(skip, SkipReason) and skip.reason == "no_quote"
+
+
+def _priced(entry_mid: float, entry_natural: float, exit_mid: float, exit_natural: float,
+            exit_quoted: bool = True) -> PricedCandidate:
+    spread = DebitSpread("SPY", "C", DAY, 100.0, 101.0, 1.0)
+    return PricedCandidate(spread, SpreadPrice(entry_mid, entry_natural), SpreadPrice(exit_mid, exit_natural),
+                           exit_quoted)
+
+
+def test_fill_and_size_fills_at_the_slippage_and_sizes_by_max_loss() -> None:
+    """Slippage 0.25: entry 0.40 + 0.25 x 0.10 = 0.425 -> 0.43 (half-up); exit 1.00 - 0.25 x 0.10
+    = 0.975 -> 0.98. Budget 1% x 100,000 = 1,000 / (43 + 2.60) = 21.9 -> 21 contracts.
+    pnl = (0.98 - 0.43) x 100 x 21 - 54.60 = 1,100.40; max_loss = 43 x 21 + 54.60 = 957.60."""
+    filled = fill_and_size(_priced(0.40, 0.50, 1.00, 0.90), 0.25, 100_000.0, RiskConfig(), 0.65, 0.9)
+    assert isinstance(filled, FilledTrade)
+    assert (filled.entry_debit, filled.exit_credit, filled.contracts) == (0.43, 0.98, 21)
+    assert filled.pnl == 1100.40 and filled.max_loss == 957.60
+
+
+def test_fill_and_size_skips_a_debit_above_the_cap_and_a_zero_size() -> None:
+    """Cap 0.5 x width 1.00: a 0.55 debit (mid 0.50, natural 0.60, slippage 0.5) is too high.
+    Start-of-day equity 4,000: budget 40 < 55 + 2.60 for one spread -> size_zero."""
+    too_high = fill_and_size(_priced(0.50, 0.60, 1.00, 0.90), 0.5, 100_000.0, RiskConfig(), 0.65, 0.5)
+    assert isinstance(too_high, SkipReason) and too_high.reason == "debit_too_high"
+    small = fill_and_size(_priced(0.50, 0.60, 1.00, 0.90), 0.5, 4_000.0, RiskConfig(), 0.65, 0.9)
+    assert isinstance(small, SkipReason) and (small.reason, small.detail) == ("size_zero", "debit 0.55")
+
+
+def test_an_exit_without_a_quote_is_filled_at_intrinsic_clipped_inside_the_width() -> None:
+    """Intrinsic 1.00 of a 1-wide spread is clipped to 0.99 whatever the slippage."""
+    filled = fill_and_size(_priced(0.40, 0.50, 1.0, 1.0, exit_quoted=False), 1.0, 100_000.0, RiskConfig(), 0.65, 0.9)
+    assert isinstance(filled, FilledTrade) and filled.exit_credit == 0.99
+
+
+def test_the_walk_takes_prices_from_the_given_lookup_and_prices_nothing_it_refuses() -> None:
+    """A lookup that counts calls: the 10:35 SPY ORB candidate is refused (position_open)
+    before pricing, so only the two trades are priced; trade outcomes come in time order."""
+    eng = engine(AppConfig())
+    cands = [
+        candidate("ORB", "SPY", "10:30", "10:50", "time", 100.0),
+        candidate("ORB", "SPY", "10:35", "10:55", "time", 100.0),
+        candidate("ORB", "QQQ", "11:00", "11:30", "time", 100.0),
+    ]
+    asked: list[int] = []
+
+    def lookup(i: int) -> PricedCandidate | SkipReason:
+        asked.append(i)
+        return eng.price_candidate(cands[i])
+
+    walk = eng.walk(cands, [DAY], ["ORB"], price=lookup)
+    assert asked == [0, 2]
+    assert [(i, type(o).__name__) for i, o in walk.outcomes] == [(0, "FilledTrade"), (1, "SkipReason"),
+                                                                 (2, "FilledTrade")]
+    assert walk.equity == [100_000.0 + walk.day_pnl[0]]
+    assert walk.trade_pnl().tolist() == [o.pnl for _, o in walk.outcomes if isinstance(o, FilledTrade)]

@@ -145,3 +145,37 @@ def test_eras_out_of_order_are_a_config_error(tmp_path: Path) -> None:
 def test_missing_schedule_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read expiration schedule"):
         ExpirySchedule.load(tmp_path / "nope.yaml")
+
+
+def test_two_symbols_with_their_own_session_lists_are_each_converted_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 6 follow-up: alternating SPY/QQQ calls with two list objects used to re-convert
+    a 2,500-date list on every call. Counted conversions: one per list, not one per call."""
+    import vwapcli.options.expirations as expirations
+
+    conversions: list[int] = []
+    original = expirations._session_array
+
+    def counting(session_dates):  # type: ignore[no-untyped-def]
+        conversions.append(len(session_dates))
+        return original(session_dates)
+
+    monkeypatch.setattr(expirations, "_session_array", counting)
+    schedule = ExpirySchedule.load()
+    spy_sessions, qqq_sessions = list(_sessions()), list(_sessions())
+    days = [D(2023, 3, 6), D(2023, 3, 7), D(2023, 3, 8)]
+    for day in days:
+        assert schedule.expiry_for("SPY", day, 0, spy_sessions).expiry == day
+        assert schedule.expiry_for("QQQ", day, 0, qqq_sessions).expiry == day
+    assert len(conversions) == 2
+
+
+def test_a_session_list_that_grew_is_converted_again() -> None:
+    """The cache checks the length: sessions appended after a call are seen by the next call."""
+    schedule = ExpirySchedule.load()
+    sessions = [d for d in _sessions() if d <= D(2024, 3, 1)]
+    # Fri 2024-03-01 is the last known session: dte=1 lands on an assumed weekday, with a note.
+    assert "past the known sessions" in (schedule.expiry_for("SPY", D(2024, 3, 1), 1, sessions).note or "")
+    sessions.append(D(2024, 3, 4))
+    assert schedule.expiry_for("SPY", D(2024, 3, 1), 1, sessions) == ExpiryChoice(D(2024, 3, 4), None)

@@ -210,3 +210,33 @@ def test_bad_right_is_rejected_with_its_row(tmp_path: Path) -> None:
     frame.loc[3, "right"] = "X"
     with pytest.raises(DataValidationError, match="row 3: right must be 'C' or 'P'"):
         write_option_quotes(tmp_path, frame)
+
+
+@pytest.mark.parametrize(
+    "utc_instant",
+    [
+        "2024-03-10 06:59:59",  # 01:59:59 EST, the second before spring-forward
+        "2024-03-10 07:00:00",  # 03:00 EDT
+        "2024-11-03 05:30:00",  # 01:30 EDT, first pass of the repeated hour
+        "2024-11-03 06:30:00",  # 01:30 EST, second pass
+        "2024-11-04 04:59:59",  # 23:59:59 EST on the 3rd
+        "2024-11-04 05:00:00",  # midnight New York
+        "1969-12-31 23:59:59",  # before the epoch: whole seconds floor toward the past
+    ],
+)
+def test_new_york_date_agrees_with_pandas_around_dst_and_midnight(utc_instant: str) -> None:
+    """Independent method: pandas' tz_convert of the same instant."""
+    from vwapcli.options.quotes import new_york_date
+
+    for offset_ns in (0, 999_999_999):
+        ts_ns = int(pd.Timestamp(utc_instant, tz="UTC").value) + offset_ns
+        assert new_york_date(ts_ns) == pd.Timestamp(ts_ns, tz="UTC").tz_convert("America/New_York").date()
+
+
+def test_model_quotes_read_each_symbols_rate_and_yield_once() -> None:
+    """The per-symbol terms are cached (the config is frozen): SPY's q override, QQQ's default."""
+    config = OptionsConfig.model_validate({"symbols": {"SPY": {"div_yield": 0.013, "strike_increment": 0.5}}})
+    source = ModelQuoteSource(config, {})
+    assert source.symbol_terms("SPY") == (0.04, 0.013, 0.5)
+    assert source.symbol_terms("QQQ") == (0.04, 0.0, 1.0)
+    assert source.symbol_terms("SPY") is source.symbol_terms("SPY")

@@ -1,8 +1,9 @@
 """``run_report`` end to end on hand-built run folders (quantstats stubbed out for speed).
 
-The real quantstats tearsheet is exercised once, in test_report_html.py; here it is
-replaced by a stub that records what it was given, so each report takes well under a
-second and the tests can check the exit code, metrics.json and the page layout.
+The real quantstats tearsheet (and the forked process that draws it) is exercised in
+test_report_html.py; here it is built in-process by a stub that records what it was
+given, so each report takes well under a second and the tests can check the exit code,
+metrics.json, the page layout and what the tearsheet is fed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from report_builders import build_run, sessions_from, trade
 from vwapcli.errors import VwapcliError
 from vwapcli.report import ReportError, run_report
 from vwapcli.report import html as report_html
+from vwapcli.report import run as report_run
 
 NEW_YORK = ZoneInfo("America/New_York")
 EASY = {"min_trades": 20, "min_years": 0.1, "bootstrap_samples": 400}
@@ -31,7 +33,7 @@ EASY = {"min_trades": 20, "min_years": 0.1, "bootstrap_samples": 400}
 
 @pytest.fixture
 def tearsheet_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Replace the quantstats tearsheet with a stub; the list records each call."""
+    """Build the tearsheet in-process with a stub; the list records each call."""
     calls: list[dict[str, Any]] = []
 
     def stub(returns: pd.Series, benchmark: pd.Series | None, title: str) -> str:
@@ -39,6 +41,7 @@ def tearsheet_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         return "<html><body><p>stub tearsheet</p></body></html>"
 
     monkeypatch.setattr(report_html, "quantstats_tearsheet", stub)
+    monkeypatch.setattr(report_run, "start_tearsheet", report_html.InlineTearsheet)
     return calls
 
 
@@ -236,3 +239,140 @@ def test_benchmark_and_iv_terciles_come_from_the_runs_store(
     page = (folder / "report.html").read_text()
     assert "tercile edges over the run&#x27;s sessions: SPY 23.3 / 26.7" in page
     assert "<tr><th>low</th><td>2</td>" in page and "<tr><th>mid</th><td>1</td>" in page
+
+
+@pytest.fixture
+def tearsheet_log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """Replace the tearsheet job by one that logs (event, detail) and draws nothing."""
+    log: list[tuple[str, Any]] = []
+
+    class RecordingTearsheet:
+        def __init__(self) -> None:
+            log.append(("start", None))
+
+        def submit(self, returns: pd.Series, benchmark: pd.Series | None, title: str) -> None:
+            log.append(("submit", (returns, benchmark, title)))
+
+        def result(self) -> str:
+            log.append(("result", None))
+            return "<p>recorded</p>"
+
+        def close(self) -> None:
+            log.append(("close", None))
+
+    monkeypatch.setattr(report_run, "start_tearsheet", RecordingTearsheet)
+    return log
+
+
+def test_the_tearsheet_starts_first_and_gets_the_headline_returns_before_the_bootstrap(
+    mixed_run: tuple[Path, list[dt.date]],
+    tearsheet_log: list[tuple[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The returns sent ahead are exactly the assessment's (same values, dates, name)."""
+    folder, _ = mixed_run
+    assess_run = report_run.assess_run
+
+    def logged_assess_run(*args: Any, **kwargs: Any) -> Any:
+        tearsheet_log.append(("bootstrap", None))
+        return assess_run(*args, **kwargs)
+
+    monkeypatch.setattr(report_run, "assess_run", logged_assess_run)
+    run_report(folder, "FADE", None, False, _quiet())
+    events = [event for event, _ in tearsheet_log]
+    assert events == ["start", "submit", "bootstrap", "result", "close"]
+    returns, _, title = tearsheet_log[1][1]
+    expected = assess_run(report_run.load_run(folder))["FADE"].returns
+    pd.testing.assert_series_equal(returns, expected)
+    assert title == "vwapcli report: mixed (FADE)"
+
+
+def test_the_tearsheet_job_is_closed_when_the_report_fails(
+    tmp_path: Path, tearsheet_log: list[tuple[str, Any]]
+) -> None:
+    with pytest.raises(ReportError):
+        run_report(tmp_path / "absent", None, None, False, _quiet())
+    assert [event for event, _ in tearsheet_log] == ["start", "close"]
+
+
+def _write_minute_closes(store_root: Path, closes_by_local_time: dict[dt.datetime, float]) -> None:
+    from vwapcli.data.store import BarStore
+
+    stamps = pd.DatetimeIndex([pd.Timestamp(t) for t in closes_by_local_time]).tz_convert("UTC")
+    values = list(closes_by_local_time.values())
+    BarStore(store_root).write_bars("SPY", pd.DataFrame({
+        "ts": stamps, "open": values, "high": values, "low": values, "close": values,
+        "volume": [100.0] * len(values),
+    }), provenance="hand-built")
+
+
+def _new_york(day: dt.date, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=NEW_YORK)
+
+
+def test_daily_closes_are_each_new_york_dates_last_regular_hours_bar(tmp_path: Path) -> None:
+    """Winter (UTC-5) and summer (UTC-4) days, with bars before 09:30, at 16:00 and at
+    19:59 New York (00:59 UTC the next day in winter). By hand: 2024-01-05 -> 11 (the
+    15:59 bar; 16:00 and 19:59 are after hours), 2024-07-05 -> 21 (15:59), 2024-07-08 ->
+    30 (its only regular bar, 09:30); 2023-12-29 is before the requested window."""
+    from vwapcli.data.store import BarStore
+
+    winter, summer, monday = dt.date(2024, 1, 5), dt.date(2024, 7, 5), dt.date(2024, 7, 8)
+    _write_minute_closes(tmp_path / "store", {
+        _new_york(dt.date(2023, 12, 29), 15, 59): 5.0,
+        _new_york(winter, 9, 29): 9.0, _new_york(winter, 9, 30): 10.0,
+        _new_york(winter, 15, 59): 11.0, _new_york(winter, 16, 0): 12.0,
+        _new_york(winter, 19, 59): 13.0,
+        _new_york(summer, 9, 30): 20.0, _new_york(summer, 15, 59): 21.0,
+        _new_york(summer, 16, 0): 22.0,
+        _new_york(monday, 8, 0): 29.0, _new_york(monday, 9, 30): 30.0,
+    })
+    closes = report_run.read_daily_closes(
+        BarStore(tmp_path / "store"), "SPY", dt.date(2024, 1, 2), dt.date(2024, 7, 8), "1m"
+    )
+    assert closes.to_dict() == {
+        pd.Timestamp("2024-01-05"): 11.0, pd.Timestamp("2024-07-05"): 21.0,
+        pd.Timestamp("2024-07-08"): 30.0,
+    }
+
+
+def test_a_daily_store_is_preferred_to_intraday_bars(tmp_path: Path) -> None:
+    """Daily bars stamped 09:30 New York close at 101 and 102; the 1m bars say 1 and 2."""
+    from vwapcli.data.store import BarStore
+
+    days = [dt.date(2024, 3, 4), dt.date(2024, 3, 5)]
+    _write_minute_closes(tmp_path / "store", {_new_york(d, 15, 59): c for d, c in zip(days, [1.0, 2.0], strict=True)})
+    stamps = pd.DatetimeIndex([pd.Timestamp(_new_york(d, 9, 30)) for d in days]).tz_convert("UTC")
+    store = BarStore(tmp_path / "store")
+    store.write_bars("SPY", pd.DataFrame({
+        "ts": stamps, "open": [100.0, 101.0], "high": [102.0, 103.0], "low": [99.0, 100.0],
+        "close": [101.0, 102.0], "volume": [1e6, 1e6],
+    }), timeframe="1d", provenance="hand-built")
+    closes = report_run.read_daily_closes(store, "SPY", days[0], days[1], "1m")
+    assert closes.tolist() == [101.0, 102.0]
+
+
+def test_a_store_with_a_non_finite_close_gives_a_page_without_benchmark(
+    tmp_path: Path, tearsheet_calls: list[dict[str, Any]]
+) -> None:
+    """A hand-placed Parquet file (the store's own writer would refuse it) with a NaN close."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from vwapcli.data.store import BarStore
+
+    days = sessions_from("2024-01-02", 3)
+    store = BarStore(tmp_path / "store")
+    path = store.partition_path("SPY", "1m", 2024)
+    path.parent.mkdir(parents=True)
+    stamps = pd.DatetimeIndex([pd.Timestamp(_new_york(d, 15, 59)) for d in days])
+    pq.write_table(pa.table({
+        "ts": pa.array(stamps.tz_convert("UTC"), type=pa.timestamp("ns", tz="UTC")),
+        **{name: [100.0, math.nan, 101.0] for name in ("open", "high", "low", "close")},
+        "volume": [1.0, 1.0, 1.0],
+    }), path)
+    folder = build_run(tmp_path / "run", [trade(d, 50.0) for d in days], days,
+                       store=str(tmp_path / "store"))
+    assert run_report(folder, None, None, False, _quiet()) == 0
+    assert tearsheet_calls[-1]["benchmark"] is None
+    assert "No benchmark: SPY closes unreadable (ValueError)." in (folder / "report.html").read_text()

@@ -1,8 +1,10 @@
-"""The sweep's fast path equals `vwapcli backtest` (the reference engine) exactly.
+"""The sweep's shared pricing gives every configuration exactly its `vwapcli backtest`.
 
-Independent method: every configuration is also run through ``execute_backtest`` (the
-function the backtest command uses) and its trade P&Ls and daily equity are compared
-bit for bit with the sweep's cached-pricing account walk.
+The sweep and the backtest run the same engine (``Engine.price_candidate`` and
+``Engine.walk``); what the sweep adds is sharing: one quote source, expiry memo and
+pricing cache across configurations. Independent method: every configuration is also
+run alone through ``execute_backtest`` (the backtest command's function, nothing
+shared) and compared bit for bit.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "strategies": BOTH_STRATEGIES, "risk": {"starting_equity": 20000, "max_contracts": 3},
         "options": {"slippage": 0.0},
     },
+    # Same pricing as the one above, other fills: it reuses that configuration's cache.
+    "natural_fills_small_account": {
+        "strategies": BOTH_STRATEGIES, "risk": {"starting_equity": 20000, "max_contracts": 3},
+        "options": {"slippage": 1.0},
+    },
 }
 
 
@@ -59,30 +66,20 @@ def _reference(config: AppConfig, root: Path, market_data: dict[str, SessionedBa
     return result.trades["pnl"].to_numpy(dtype=float), result.equity["equity"].to_numpy(dtype=float), result
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_fast_account_walk_reproduces_the_backtest_trades_and_equity_bit_for_bit(
-    name: str, market: tuple[Path, dict[str, SessionedBars]]
+def test_configurations_sharing_one_pricing_cache_each_get_their_own_backtests_trades(
+    market: tuple[Path, dict[str, SessionedBars]]
 ) -> None:
-    from vwapcli.backtest import build_quote_source, run_sessions_between
-    from vwapcli.core.registry import registered
-    from vwapcli.engine import plan_candidates
-    from vwapcli.options.expirations import ExpirySchedule
-    from vwapcli.signal_run import compute_signals
-    from vwapcli.sweep.account_walk import price_candidates, walk_account
-
+    """All configurations in one task: one quote source, one pricing cache per dte, shared
+    spread memos. Each one's trade table and daily equity equal its own backtest's."""
     root, market_data = market
-    config = config_from_dict(CONFIGS[name])
-    pnl, equity, _ = _reference(config, root, market_data)
-    candidates = plan_candidates(compute_signals(config, market_data, None, None), market_data, config)
-    sessions = {s: bars.session_date.astype("datetime64[D]") for s, bars in market_data.items()}
-    priced = price_candidates(candidates, build_quote_source(config, market_data, root),
-                              ExpirySchedule.load(None), sessions, config.options.dte)
-    names = [registered()[key].name for key in config.enabled_strategies()]
-    walk = walk_account(priced, run_sessions_between(market_data, None, None), names, config)
-    assert walk is not None
-    assert len(pnl) > 0
-    np.testing.assert_array_equal(walk.pnl, pnl)
-    np.testing.assert_array_equal(walk.equity, equity)
+    configs = [config_from_dict(CONFIGS[name]) for name in sorted(CONFIGS)]
+    task = TrialTask(tuple(TrialSpec(i, c) for i, c in enumerate(configs)), None, None, str(root), "token",
+                     keep_trades=True)
+    for outcome, config in zip(evaluate_task(market_data, task), configs, strict=True):
+        _, _, result = _reference(config, root, market_data)
+        assert len(result.trades) > 0
+        assert outcome.trades is not None and outcome.trades.equals(result.trades)
+        assert outcome.equity is not None and outcome.equity.equals(result.equity)
 
 
 def test_the_configurations_exercise_every_risk_and_pricing_skip(market: tuple[Path, dict[str, SessionedBars]]) -> None:
@@ -97,13 +94,13 @@ def test_the_configurations_exercise_every_risk_and_pricing_skip(market: tuple[P
 def test_a_task_gives_each_configuration_the_metrics_of_its_own_backtest(
     market: tuple[Path, dict[str, SessionedBars]]
 ) -> None:
-    """Four configurations in one task (two signal groups, shared quote cache) over a window."""
+    """Five configurations in one task (two signal groups, shared quote cache) over a window."""
     root, market_data = market
     start, end = dt.date(2024, 2, 1), dt.date(2024, 5, 31)
     configs = [config_from_dict(CONFIGS[name]) for name in sorted(CONFIGS)]
     task = TrialTask(tuple(TrialSpec(i, c) for i, c in enumerate(configs)), start, end, str(root), "token")
     outcomes = evaluate_task(market_data, task)
-    assert [o.index for o in outcomes] == [0, 1, 2, 3]
+    assert [o.index for o in outcomes] == list(range(len(configs)))
     for outcome, config in zip(outcomes, configs, strict=True):
         pnl, equity, result = _reference(config, root, market_data, start, end)
         sessions = list(result.equity["session_date"])
@@ -124,3 +121,72 @@ def test_a_task_that_keeps_trades_returns_the_reference_engine_trades(
     assert outcome.trades is not None and outcome.equity is not None
     assert outcome.trades.equals(result.trades)
     assert outcome.equity.equals(result.equity)
+
+
+def test_chain_exits_without_a_quote_are_valued_at_intrinsic_in_the_sweep_as_in_the_backtest(
+    market: tuple[Path, dict[str, SessionedBars]], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Chain quotes for the first 30 VWAP trades, exit quotes only for every other one.
+
+    The engine values a spread without an exit quote at intrinsic (the old sweep handed
+    such configurations back to the reference engine); the sweep's walk is the engine's
+    walk, so two slippages over one pricing cache match their backtests exactly.
+    """
+    import logging
+
+    import pandas as pd
+
+    from vwapcli.options.quotes import write_option_quotes
+
+    root, market_data = market
+    model = _reference(config_from_dict(CONFIGS["defaults_vwap_only"]), root, market_data)[2].trades.head(30)
+    rows = []
+    for i, trade in enumerate(model.itertuples()):
+        moments = [(trade.entry_time, trade.P)] + ([(trade.exit_time, trade.underlying_exit)] if i % 2 else [])
+        for when, spot in moments:
+            low, high = sorted((trade.k_long, trade.k_short))
+            for strike in np.arange(low - 2.0, high + 3.0):
+                value = max(spot - strike if trade.right == "C" else strike - spot, 0.0) + 0.40
+                rows.append({"ts": when - pd.Timedelta(seconds=30), "underlying": trade.symbol, "expiry": trade.expiry,
+                             "strike": strike, "right": trade.right, "bid": round(value - 0.03, 2),
+                             "ask": round(value + 0.03, 2)})
+    quotes = pd.DataFrame(rows).drop_duplicates(["ts", "underlying", "expiry", "strike", "right"])
+    write_option_quotes(tmp_path / "chain", quotes)
+    chain = {"strategies": {"vwap_meanrev": {"enabled": True}, "orb": {"enabled": False}},
+             "options": {"pricing_source": "chain", "chain_store": str(tmp_path / "chain"),
+                         "max_quote_age_seconds": 60}}
+    configs = [config_from_dict({**chain, "options": {**chain["options"], "slippage": s}}) for s in (0.0, 0.7)]
+    task = TrialTask(tuple(TrialSpec(i, c) for i, c in enumerate(configs)), None, None, str(root), "token")
+    outcomes = evaluate_task(market_data, task)
+    with caplog.at_level(logging.WARNING, logger="vwapcli.engine"):
+        for outcome, config in zip(outcomes, configs, strict=True):
+            pnl, equity, result = _reference(config, root, market_data)
+            expected, moments = trial_metrics(pnl, list(result.equity["session_date"]), equity, config)
+            assert outcome.metrics == expected and outcome.moments == moments
+    assert len(pnl) > 10
+    assert any("valued at intrinsic" in record.getMessage() for record in caplog.records)
+
+
+def test_the_sweep_chooses_expiries_from_exchange_sessions_past_the_datas_end(tmp_path: Path) -> None:
+    """Data ending Wed 2024-07-03 with dte=1: the next session is Fri 07-05 (July 4th is a
+    holiday). The old sweep counted sessions in the data and assumed weekdays after it,
+    so it priced a 07-04 expiry that `vwapcli backtest` never uses."""
+    from vwapcli.data.loading import load_market_data
+    from vwapcli.data.store import BarStore
+    from vwapcli.data.synthetic import generate_market
+
+    generated = generate_market(["SPY"], "2024-05-20", "2024-07-03", seed=11)
+    store = BarStore(tmp_path)
+    store.write_bars("SPY", generated.bars["SPY"], provenance=generated.provenance)
+    market_data = load_market_data(tmp_path, None, None, None)
+    config = config_from_dict({"strategies": {"orb": {"enabled": True}, "vwap_meanrev": {"enabled": False}},
+                               "options": {"dte": 1}, "risk": {"max_open_positions": 4}})
+    _, _, result = _reference(config, tmp_path, market_data)
+    last_day = result.trades[result.trades["entry_time"].dt.tz_convert("America/New_York").dt.date
+                             == dt.date(2024, 7, 3)]
+    assert list(last_day["expiry"]) == ["2024-07-05"]  # the case this test is about happened
+    task = TrialTask((TrialSpec(0, config),), None, None, str(tmp_path), "token-july")
+    outcome = evaluate_task(market_data, task)[0]
+    expected, _ = trial_metrics(result.trades["pnl"].to_numpy(dtype=float), list(result.equity["session_date"]),
+                                result.equity["equity"].to_numpy(dtype=float), config)
+    assert outcome.metrics == expected

@@ -30,7 +30,8 @@ log = logging.getLogger("vwapcli.backtest")
 
 
 def _session_dates(bars: SessionedBars) -> list[dt.date]:
-    return [d.item() for d in bars.session_date.astype("datetime64[D]")]
+    dates: list[dt.date] = bars.session_date.astype("datetime64[D]").tolist()
+    return dates
 
 
 def run_sessions_between(
@@ -53,7 +54,8 @@ def exchange_sessions(config: AppConfig, market_data: dict[str, SessionedBars]) 
         return {symbol: [] for symbol in market_data}
     calendar = SessionCalendar(config.data.calendar)
     last = min(max(days) + dt.timedelta(days=60), calendar.last_session)
-    sessions = list(calendar.sessions(min(days), last)["session_date"])
+    sessions: list[dt.date] = calendar.session_arrays(min(days), last)[0].tolist()
+    # One list object for every symbol: ExpirySchedule converts each list once.
     return {symbol: sessions for symbol in market_data}
 
 

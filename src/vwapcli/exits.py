@@ -7,7 +7,9 @@ become trades.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numba
 import numpy as np
@@ -69,6 +71,13 @@ def _scan_exits(
     return exit_index, reason, level
 
 
+@lru_cache(maxsize=8192)
+def _local_time_ns(day: dt.date, clock: dt.time) -> int:
+    # The New York -> UTC conversion goes through pandas (~20 µs); a sweep asks for the
+    # same (session, exit_time) pairs for every configuration.
+    return local_time_ns(day, clock)
+
+
 @dataclass(frozen=True)
 class ExitPlan:
     """Per signal: where the trade would leave, why, and at what underlying level."""
@@ -103,7 +112,7 @@ def plan_exits(
     for k in range(n):
         s = int(session_index[k])
         day = bars.session_date[s].astype("datetime64[D]").item()
-        deadline[k] = min(local_time_ns(day, exit_clock), int(bars.session_close_ns[s]))  # type: ignore[arg-type]
+        deadline[k] = min(_local_time_ns(day, exit_clock), int(bars.session_close_ns[s]))
         session_end[k] = bars.session_start[s + 1]
     too_late = entry_time_ns >= deadline
     scan = found & ~too_late

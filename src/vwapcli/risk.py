@@ -47,6 +47,10 @@ class OpenPosition:
     trade_index: int
 
 
+def _settle_order(position: OpenPosition) -> tuple[int, int]:
+    return position.exit_time_ns, position.trade_index
+
+
 @dataclass
 class DayLedger:
     """One session's risk state: start-of-day equity, realized P&L, open positions."""
@@ -58,14 +62,17 @@ class DayLedger:
     loss_limit_hit: bool = False
 
     def realize_until(self, ts_ns: int) -> list[OpenPosition]:
-        """Close every position whose exit is at or before ``ts_ns`` (exits settle before entries)."""
-        closing = sorted(
-            (p for p in self.open_positions if p.exit_time_ns <= ts_ns),
-            key=lambda p: (p.exit_time_ns, p.trade_index),
-        )
-        for position in closing:
-            self.open_positions.remove(position)
-            self.realized_pnl += position.pnl
+        """Close every position whose exit is at or before ``ts_ns`` (exits settle before entries).
+
+        Positions settle in exit order (ties: trade order), so the realized sum is the
+        same float however they were opened.
+        """
+        closing = [p for p in self.open_positions if p.exit_time_ns <= ts_ns] if self.open_positions else []
+        if closing:
+            closing.sort(key=_settle_order)
+            for position in closing:
+                self.open_positions.remove(position)
+                self.realized_pnl += position.pnl
         if self.realized_pnl <= -self.loss_limit_dollars:
             self.loss_limit_hit = True
         return closing
@@ -78,8 +85,9 @@ class DayLedger:
         """The first limit an entry would break, or None (SPEC 8 order)."""
         if self.loss_limit_hit:
             return "daily_loss_limit"
-        if any(p.strategy_name == strategy_name and p.symbol == symbol for p in self.open_positions):
-            return "position_open"
+        for position in self.open_positions:
+            if position.strategy_name == strategy_name and position.symbol == symbol:
+                return "position_open"
         if len(self.open_positions) >= self.risk.max_open_positions:
             return "max_open_positions"
         return None

@@ -33,7 +33,7 @@ class Strategy(Protocol):
     def generate_signals(self, market_state: MarketState) -> list[Signal]: ...
 
 
-class StrategyLogAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
+class StrategyLogAdapter(logging.LoggerAdapter):
     """Stamps every record with ``strategy=<NAME>`` (SPEC 4)."""
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:

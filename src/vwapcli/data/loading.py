@@ -18,7 +18,7 @@ from vwapcli.data.sessions import (
     DateLike,
     SessionCalendar,
     as_date,
-    assign_sessions,
+    assign_session_arrays,
     resample_sessioned,
     resolve_calendar,
 )
@@ -82,8 +82,12 @@ def load_market_data(
                     f"{bar_store.root}: no {timeframe} bars for {symbol} "
                     f"(symbols present: {_present(bar_store, timeframe)})"
                 )
-        bars = bar_store.read_bars(symbol, None, end, timeframe=source_timeframe)
-        sessioned = assign_sessions(bars, symbol, source_timeframe, cal)
+        # One read per year file, straight into arrays (no DataFrame on the backtest path).
+        bars = bar_store.read_bar_arrays(symbol, None, end, timeframe=source_timeframe)
+        sessioned = assign_session_arrays(
+            bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume, symbol, source_timeframe, cal,
+            copy=False,
+        )
         if sessioned.n_sessions == 0:
             stored = bar_store.date_range(symbol, source_timeframe)
             span = f"{stored[0]} to {stored[1]}" if stored else "nothing"

@@ -13,11 +13,15 @@ input is mislabelled (wrong timezone, a vendor's weekend prints).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import importlib.util
 import logging
+import os
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, TypeAlias
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
@@ -29,16 +33,81 @@ log = logging.getLogger(__name__)
 # The calendar is built once per code with generous bounds: exchange_calendars' default
 # window (20 years back) would silently turn older data into "non-session days".
 CALENDAR_FIRST_DAY = "1990-01-01"
+# Where built session tables are kept between runs (see _schedule_arrays); "" disables.
+CACHE_DIR_ENV = "VWAPCLI_CACHE_DIR"
 
 DateLike: TypeAlias = str | dt.date | dt.datetime | pd.Timestamp
 
 
 @lru_cache(maxsize=8)
 def _exchange_calendar(code: str) -> Any:
+    import exchange_calendars as xcals  # ~60 ms to import: only when a table must be built
+
     try:
         return xcals.get_calendar(code, start=CALENDAR_FIRST_DAY)
     except Exception as error:  # the library raises its own InvalidCalendarName family
         raise StoreError(f"unknown exchange calendar {code!r} ({error})") from None
+
+
+@lru_cache(maxsize=8)
+def _schedule_arrays(code: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(session dates, open ns UTC, close ns UTC) of every session the library knows.
+
+    Building exchange_calendars' NYSE calendar takes ~0.12 s (its holiday rules run in
+    pandas), a tenth of a whole backtest, so the table is also kept on disk between runs,
+    keyed by the calendar code, the installed library (path and modification time), the
+    pandas version and today's date (the library's calendars end a year after the day they
+    are built). A table is only ever the library's own answer; an unreadable or unwritable
+    cache is ignored. Callers get copies from ``session_arrays``, never these arrays.
+    """
+    cache_file = _schedule_cache_file(code)
+    if cache_file is not None:
+        try:
+            with np.load(cache_file) as stored:
+                return stored["dates"], stored["open_ns"], stored["close_ns"]
+        except (OSError, ValueError, KeyError):
+            pass  # no table yet (or a broken one): build it
+    schedule = _exchange_calendar(code).schedule
+    arrays = schedule.index.to_numpy().astype("datetime64[D]"), utc_ns(schedule["open"]), utc_ns(schedule["close"])
+    if cache_file is not None:
+        _store_schedule(cache_file, code, arrays)
+    return arrays
+
+
+def _schedule_cache_file(code: str) -> Path | None:
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured == "":
+        return None
+    spec = importlib.util.find_spec("exchange_calendars")
+    if spec is None or spec.origin is None:
+        return None
+    try:
+        library = f"{spec.origin}:{os.stat(spec.origin).st_mtime_ns}:{pd.__version__}"
+    except OSError:
+        return None
+    folder = Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vwapcli"
+    digest = hashlib.sha256(f"{library}:{CALENDAR_FIRST_DAY}".encode()).hexdigest()[:16]
+    return folder / f"{_cache_prefix(code)}{digest}-{dt.date.today().isoformat()}.npz"
+
+
+def _cache_prefix(code: str) -> str:
+    # Codes such as "24/7" must not become folders.
+    return "sessions-" + "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in code) + "-"
+
+
+def _store_schedule(path: Path, code: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """Write the table atomically and drop this code's older tables; never fail the run."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".sessions-", suffix=".npz", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, dates=arrays[0], open_ns=arrays[1], close_ns=arrays[2])
+        os.replace(temporary, path)
+        for old in path.parent.glob(f"{_cache_prefix(code)}*.npz"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as error:
+        log.debug("session table not cached at %s (%s)", path, error)
 
 
 def as_date(value: DateLike) -> dt.date:
@@ -83,11 +152,7 @@ class SessionCalendar:
 
     def __init__(self, code: str = "XNYS") -> None:
         self.code = code
-        self._calendar = _exchange_calendar(code)
-        schedule = self._calendar.schedule
-        self._dates = schedule.index.to_numpy().astype("datetime64[D]")
-        self._open_ns = utc_ns(schedule["open"])
-        self._close_ns = utc_ns(schedule["close"])
+        self._dates, self._open_ns, self._close_ns = _schedule_arrays(code)
 
     @property
     def first_session(self) -> dt.date:
@@ -162,58 +227,103 @@ def assign_sessions(
     Keeps bars whose start is in ``[open_D, close_D)`` (SPEC 3.2); only sessions with at
     least one bar appear in the result. Missing bars are not filled.
     """
-    cal = resolve_calendar(calendar)
-    bar_ns = timeframe_ns(timeframe)
     if len(df) == 0:
-        return _empty_sessioned(symbol, bar_ns)
-    ts = utc_ns(df["ts"])
-    local_dates = new_york_dates(ts)
-    first = max(local_dates[0] - np.timedelta64(1, "D"), np.datetime64(cal.first_session, "D"))
-    dates, open_ns, close_ns = cal.session_arrays(first.astype(dt.date), local_dates[-1].astype(dt.date))
-
-    # SPEC 3.2: bar belongs to D when open_D <= start < close_D (sessions never overlap).
-    idx = np.searchsorted(open_ns, ts, side="right") - 1
-    safe = np.clip(idx, 0, None)
-    inside = (idx >= 0) & (ts < close_ns[safe]) if open_ns.shape[0] else np.zeros(ts.shape, bool)
-
-    outside = ~inside
-    if outside.any():
-        off_day = outside & ~np.isin(local_dates, dates)
-        n_off_day = int(off_day.sum())
-        n_extended = int(outside.sum()) - n_off_day
-        if n_extended:
-            log.debug("%s: dropped %d extended-hours bars outside [open, close)", symbol, n_extended)
-        if n_off_day:
-            days = np.unique(local_dates[off_day])
-            shown = ", ".join(str(d) for d in days[:5]) + (" ..." if days.shape[0] > 5 else "")
-            log.warning(
-                "%s: dropped %d bars on %d non-session days (%s)", symbol, n_off_day, days.shape[0], shown
-            )
-
-    keep_idx = idx[inside]
-    ts_in = ts[inside]
-    if ts_in.shape[0] == 0:
-        return _empty_sessioned(symbol, bar_ns)
-    present, first_row = np.unique(keep_idx, return_index=True)
-    session_start = np.append(first_row, ts_in.shape[0]).astype(np.int64)
+        return _empty_sessioned(symbol, timeframe_ns(timeframe))
 
     def column(name: str) -> np.ndarray:
-        return np.ascontiguousarray(df[name].to_numpy(dtype=np.float64)[inside])
+        return df[name].to_numpy(dtype=np.float64)
+
+    return assign_session_arrays(
+        utc_ns(df["ts"]), column("open"), column("high"), column("low"), column("close"), column("volume"),
+        symbol, timeframe, calendar,
+    )
+
+
+def assign_session_arrays(
+    ts: np.ndarray,
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    symbol: str,
+    timeframe: str,
+    calendar: SessionCalendar | str | None = None,
+    copy: bool = True,
+) -> SessionedBars:
+    """``assign_sessions`` on arrays (ts int64 ns UTC, strictly increasing; prices float64).
+
+    Each session's bars are found by two binary searches of its open and close into the
+    sorted bar starts; New York dates are computed only for the first and last bar (the
+    calendar window) and for dropped bars (the non-session-day warning). With
+    ``copy=False`` the caller hands its arrays over: when no bar is dropped they become
+    the result's arrays as they are (the loader's arrays are fresh from the file).
+    """
+    cal = resolve_calendar(calendar)
+    bar_ns = timeframe_ns(timeframe)
+    if ts.shape[0] == 0:
+        return _empty_sessioned(symbol, bar_ns)
+    first_day, last_day = new_york_dates(np.array([ts[0], ts[-1]], dtype=np.int64))
+    first = max(first_day - np.timedelta64(1, "D"), np.datetime64(cal.first_session, "D"))
+    dates, open_ns, close_ns = cal.session_arrays(first.astype(dt.date), last_day.astype(dt.date))
+
+    if ts.shape[0] > 1 and not bool((ts[1:] > ts[:-1]).all()):
+        raise ValueError(f"{symbol}: bars must be strictly increasing in ts (validate them first)")
+    # SPEC 3.2: bar belongs to D when open_D <= start < close_D (sessions never overlap), so
+    # session D holds the sorted bars from the first start >= open_D to the first >= close_D.
+    first_bar = np.searchsorted(ts, open_ns, side="left")
+    counts = np.searchsorted(ts, close_ns, side="left") - first_bar
+    present = np.flatnonzero(counts > 0)
+    n_inside = int(counts[present].sum())
+    if n_inside == 0:
+        _warn_dropped(symbol, ts, dates)
+        return _empty_sessioned(symbol, bar_ns)
+    session_start = np.concatenate([[0], np.cumsum(counts[present])]).astype(np.int64)
+    if n_inside == ts.shape[0]:
+        inside = None  # every bar is in a session: nothing to drop, nothing to copy
+    else:
+        edges = np.zeros(ts.shape[0] + 1, dtype=np.int64)
+        np.add.at(edges, first_bar[present], 1)
+        np.add.at(edges, first_bar[present] + counts[present], -1)
+        inside = np.cumsum(edges[:-1]) > 0
+        _warn_dropped(symbol, ts[~inside], dates)
+
+    def column(values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        if inside is None:
+            return np.array(values, dtype=np.float64, order="C", copy=True if copy else None)
+        return np.ascontiguousarray(values[inside])
 
     return SessionedBars(
         symbol=symbol,
         bar_ns=bar_ns,
-        ts=np.ascontiguousarray(ts_in),
-        open=column("open"),
-        high=column("high"),
-        low=column("low"),
-        close=column("close"),
-        volume=column("volume"),
+        ts=np.array(ts, dtype=np.int64, copy=True if copy else None) if inside is None else np.ascontiguousarray(ts[inside]),
+        open=column(open_),
+        high=column(high),
+        low=column(low),
+        close=column(close),
+        volume=column(volume),
         session_date=dates[present],
         session_open_ns=open_ns[present],
         session_close_ns=close_ns[present],
         session_start=session_start,
     )
+
+
+def _warn_dropped(symbol: str, dropped_ts: np.ndarray, session_dates: np.ndarray) -> None:
+    """Log what SPEC 3.2 drops: extended-hours bars (debug), bars on non-session days (warning)."""
+    if dropped_ts.shape[0] == 0:
+        return
+    dropped_dates = new_york_dates(dropped_ts)
+    off_day = ~np.isin(dropped_dates, session_dates)
+    n_off_day = int(off_day.sum())
+    n_extended = int(dropped_ts.shape[0]) - n_off_day
+    if n_extended:
+        log.debug("%s: dropped %d extended-hours bars outside [open, close)", symbol, n_extended)
+    if n_off_day:
+        days = np.unique(dropped_dates[off_day])
+        shown = ", ".join(str(d) for d in days[:5]) + (" ..." if days.shape[0] > 5 else "")
+        log.warning("%s: dropped %d bars on %d non-session days (%s)", symbol, n_off_day, days.shape[0], shown)
 
 
 def resample_sessioned(sessioned: SessionedBars, bar_ns: int) -> SessionedBars:

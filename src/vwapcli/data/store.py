@@ -35,7 +35,13 @@ import pyarrow.parquet as pq
 
 from vwapcli.core.types import local_time_ns
 from vwapcli.data.sessions import DateLike, as_date, new_york_dates, utc_ns
-from vwapcli.data.validation import read_parquet_file, validate_bars
+from vwapcli.data.validation import (
+    BarArrays,
+    read_bar_file,
+    read_parquet_file,
+    scan_bar_files,
+    validate_bars,
+)
 from vwapcli.errors import DataValidationError, StoreError
 
 BAR_SCHEMA = pa.schema(
@@ -233,22 +239,39 @@ class BarStore:
         Only the year partitions overlapping the range are opened. An empty frame (with the
         columns) comes back when nothing matches; callers decide whether that is an error.
         """
-        lo, hi = _day_bounds_ns(start, end)
-        parts = []
-        for path in self.bar_files(symbol, timeframe, start, end):
-            frame = self._read_file(path)
-            ts = _ts_ns(frame)
-            parts.append(frame[(ts >= lo) & (ts < hi)])
-        if not parts:
+        bars = self.read_bar_arrays(symbol, start, end, timeframe)
+        if len(bars) == 0:
             return empty_bars()
-        result = pd.concat(parts, ignore_index=True)
-        # Files are validated one by one; across files the year partition keeps order, but a
-        # hand-placed file could break it, so the joined frame is checked again.
-        if result.shape[0] > 1 and not (np.diff(_ts_ns(result)) > 0).all():
-            raise DataValidationError(
-                f"{self.symbol_dir(symbol, timeframe)}: year partitions overlap or are out of order "
-                "(rule: ts strictly increasing across files)"
-            )
+        return bars.to_frame()
+
+    def read_bar_arrays(
+        self,
+        symbol: str,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        timeframe: str = "1m",
+    ) -> BarArrays:
+        """``read_bars`` as numpy arrays: the backtest's load path, with no DataFrame on the way.
+
+        One dataset scan reads the year files the range needs (Arrow decodes them in
+        parallel) and the SPEC 3.3 rules run once over the joined arrays. Only when that
+        finds anything wrong (or a file will not scan) are the files read one by one, so
+        the error names the file and row it is in.
+        """
+        lo, hi = _day_bounds_ns(start, end)
+        files = self.bar_files(symbol, timeframe, start, end)
+        result = scan_bar_files(files)
+        if result is None:
+            result = BarArrays.concatenate([read_bar_file(path) for path in files])
+            # Each file passed on its own; the year partitions keep order across files, but a
+            # hand-placed file could break it.
+            if len(result) > 1 and not bool((result.ts[1:] > result.ts[:-1]).all()):
+                raise DataValidationError(
+                    f"{self.symbol_dir(symbol, timeframe)}: year partitions overlap or are out of order "
+                    "(rule: ts strictly increasing across files)"
+                )
+        if len(result) and (result.ts[0] < lo or result.ts[-1] >= hi):
+            result = result.select((result.ts >= lo) & (result.ts < hi))
         return result
 
     def write_bars(

@@ -14,11 +14,14 @@ that would make the file right.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from vwapcli.data.sessions import utc_ns
@@ -42,14 +45,162 @@ def _fmt(value: float) -> str:
     return f"{value:.10g}"
 
 
-def read_parquet_file(path: Path | str) -> pd.DataFrame:
-    """Read one Parquet file; pyarrow's failures become ``<path>: unreadable Parquet (...)``."""
+@dataclass(frozen=True)
+class BarArrays:
+    """Validated bars as numpy arrays: what the store's fast read path hands to sessions.
+
+    ``ts`` is int64 nanoseconds UTC (bar start), strictly increasing; prices and volume
+    are float64. Every array is writable and C-contiguous (numba kernels take them as is).
+    """
+
+    ts: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.ts.shape[0])
+
+    def select(self, mask: np.ndarray) -> BarArrays:
+        """The rows where ``mask`` is True (copies)."""
+        return BarArrays(*(np.ascontiguousarray(a[mask]) for a in self._columns()))
+
+    def _columns(self) -> tuple[np.ndarray, ...]:
+        return self.ts, self.open, self.high, self.low, self.close, self.volume
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[BarArrays]) -> BarArrays:
+        if not parts:
+            return cls.empty()
+        if len(parts) == 1:
+            return parts[0]
+        return cls(*(np.concatenate(columns) for columns in zip(*(p._columns() for p in parts), strict=True)))
+
+    @classmethod
+    def empty(cls) -> BarArrays:
+        f = np.empty(0, dtype=np.float64)
+        return cls(np.empty(0, dtype=np.int64), f, f.copy(), f.copy(), f.copy(), f.copy())
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> BarArrays:
+        """From a frame ``validate_bars`` returned (ts tz-aware UTC)."""
+        def column(name: str) -> np.ndarray:
+            return np.array(df[name].to_numpy(dtype=np.float64), dtype=np.float64, copy=True)
+
+        return cls(utc_ns(df["ts"]), *(column(name) for name in ("open", "high", "low", "close", "volume")))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The store's bar frame: ts datetime64[ns, UTC], then float64 columns, RangeIndex."""
+        return pd.DataFrame(
+            {
+                "ts": pd.Series(pd.DatetimeIndex(self.ts.view("datetime64[ns]")).tz_localize("UTC")),
+                "open": self.open,
+                "high": self.high,
+                "low": self.low,
+                "close": self.close,
+                "volume": self.volume,
+            }
+        )
+
+
+def _read_table(path: Path | str) -> pa.Table:
     try:
-        table = pq.read_table(path)
+        return pq.read_table(path)
     except (pa.ArrowException, OSError, ValueError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise DataValidationError(f"{path}: unreadable Parquet ({reason})") from None
-    return table.to_pandas()
+
+
+def read_parquet_file(path: Path | str) -> pd.DataFrame:
+    """Read one Parquet file; pyarrow's failures become ``<path>: unreadable Parquet (...)``."""
+    return _read_table(path).to_pandas()
+
+
+def read_bar_file(path: Path | str) -> BarArrays:
+    """Read and validate one bar file straight into numpy arrays (SPEC 3.3 on read).
+
+    The usual file (tz-aware ``ts``, numeric columns) never becomes a DataFrame: the
+    rules run on the Arrow columns' numpy views. Anything unusual in the schema (naive
+    or non-timestamp ``ts``, text prices, a missing column) goes the DataFrame route of
+    ``validate_bars``, so every message is the one that route gives.
+    """
+    source = str(path)
+    table = _read_table(path)
+    columns = _arrow_bar_columns(table)
+    if columns is None:
+        clean, _ = validate_bars(table.to_pandas(), source)
+        return BarArrays.from_frame(clean)
+    ts_ns, is_nat, o, h, lo, c, volume = columns
+    _check_rows(ts_ns, is_nat, o, h, lo, c, volume, source, repair=False, ts_text=_ts_text_of(ts_ns, is_nat))
+    return BarArrays(ts_ns, o, h, lo, c, volume)
+
+
+def scan_bar_files(paths: Sequence[Path]) -> BarArrays | None:
+    """Every file in one ``pyarrow.dataset`` scan, if all of it is clean; else None.
+
+    None means "read the files one by one": a file that will not scan, an unusual schema,
+    a row that breaks a SPEC 3.3 rule, or times not strictly increasing across the files.
+    The per-file route then names the file and row (or accepts what is fine after all).
+    """
+    if not paths:
+        return BarArrays.empty()
+    try:
+        table = ds.dataset([str(path) for path in paths], format="parquet").to_table()
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    columns = _arrow_bar_columns(table)
+    if columns is None:
+        return None
+    ts_ns, is_nat, o, h, lo, c, volume = columns
+    _, n_bad = _check_rows(ts_ns, is_nat, o, h, lo, c, volume, "", repair=True, ts_text=str)
+    return None if n_bad else BarArrays(ts_ns, o, h, lo, c, volume)
+
+
+def _arrow_bar_columns(table: pa.Table) -> tuple[np.ndarray, ...] | None:
+    """(ts ns, is_nat, open, high, low, close, volume) as writable numpy arrays, or None when
+    the schema is not the plain one (the DataFrame route then explains what is wrong)."""
+    names = set(table.column_names)
+    if any(name not in names for name in REQUIRED_COLUMNS):
+        return None
+    ts_type = table.schema.field("ts").type
+    if not (pa.types.is_timestamp(ts_type) and ts_type.tz is not None):
+        return None
+    numeric = [table.schema.field(name).type for name in (*PRICE_COLUMNS, "volume")]
+    if not all(pa.types.is_floating(t) or pa.types.is_integer(t) for t in numeric):
+        return None
+    try:
+        ts = table.column("ts").cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
+    except (pa.ArrowException, ValueError):
+        return None  # e.g. out of the nanosecond range: the DataFrame route reports it
+    is_nat = np.asarray(ts.is_null(), dtype=bool) if ts.null_count else np.zeros(len(ts), dtype=bool)
+    ts_ns = _writable(ts.fill_null(np.iinfo(np.int64).min), np.int64)
+
+    def as_float(name: str) -> np.ndarray:
+        column = table.column(name)
+        if column.null_count:
+            column = column.cast(pa.float64()).fill_null(np.nan)
+        return _writable(column, np.float64)
+
+    return (ts_ns, is_nat, *(as_float(name) for name in (*PRICE_COLUMNS, "volume")))
+
+
+def _writable(column: pa.ChunkedArray, dtype: type) -> np.ndarray:
+    # Arrow hands out read-only views; numba would compile a separate (uncached) read-only
+    # specialization of every kernel for them, so the arrays are always our own copies.
+    values: np.ndarray = np.asarray(column.to_numpy(), dtype=dtype)
+    if not values.flags.writeable or not values.flags.c_contiguous:
+        values = np.array(values, dtype=dtype, order="C", copy=True)
+    return values
+
+
+def _ts_text_of(ts_ns: np.ndarray, is_nat: np.ndarray) -> Callable[[int], str]:
+    # How pandas prints the row's UTC timestamp in the DataFrame route: "2024-01-02 14:32:00+00:00".
+    def text(row: int) -> str:
+        return "NaT" if is_nat[row] else str(pd.Timestamp(int(ts_ns[row]), tz="UTC"))
+
+    return text
 
 
 def _check_columns(df: pd.DataFrame, source: str) -> None:
@@ -104,38 +255,7 @@ def validate_bars(df: pd.DataFrame, source: str, repair: bool = False) -> tuple[
     ts_ns = utc_ns(ts)
     is_nat = ts.isna().to_numpy()
     o, h, lo, c = prices["open"], prices["high"], prices["low"], prices["close"]
-
-    bad_rules = np.stack(
-        [
-            is_nat,
-            ~(np.isfinite(o) & np.isfinite(h) & np.isfinite(lo) & np.isfinite(c)),
-            h < np.maximum(o, c),
-            lo > np.minimum(o, c),
-            ~(volume >= 0) | ~np.isfinite(volume),
-        ]
-    )
-    row_bad = np.asarray(bad_rules.any(axis=0), dtype=bool)
-
-    # Ordering is judged among the rows that pass the other rules: a row is out of order
-    # when its ts is not strictly after every earlier (kept) row.
-    candidate = np.flatnonzero(~row_bad)
-    cand_ts = ts_ns[candidate]
-    previous_max = np.maximum.accumulate(np.concatenate([[np.iinfo(np.int64).min], cand_ts]))[:-1]
-    out_of_order_rows = candidate[cand_ts <= previous_max]
-    order_bad = np.zeros(len(df), dtype=bool)
-    order_bad[out_of_order_rows] = True
-
-    offending = row_bad | order_bad
-    n_bad = int(offending.sum())
-    if n_bad and not repair:
-        row = int(np.flatnonzero(offending)[0])
-        rule_index = int(np.flatnonzero(bad_rules[:, row])[0]) if row_bad[row] else len(_ROW_RULES) - 1
-        raise DataValidationError(
-            f"{source}: row {row} ({ts.iloc[row]}): {_describe(rule_index, row, o, h, lo, c, volume, ts)}; "
-            f"{n_bad} offending row{'s' if n_bad != 1 else ''} in total (import with --repair to drop them)"
-        )
-
-    keep = ~offending
+    keep, n_bad = _check_rows(ts_ns, is_nat, o, h, lo, c, volume, source, repair, lambda row: str(ts.iloc[row]))
     clean = pd.DataFrame(
         {
             "ts": ts[keep].reset_index(drop=True),
@@ -149,6 +269,56 @@ def validate_bars(df: pd.DataFrame, source: str, repair: bool = False) -> tuple[
     return clean, n_bad
 
 
+def _check_rows(
+    ts_ns: np.ndarray,
+    is_nat: np.ndarray,
+    o: np.ndarray,
+    h: np.ndarray,
+    lo: np.ndarray,
+    c: np.ndarray,
+    volume: np.ndarray,
+    source: str,
+    repair: bool,
+    ts_text: Callable[[int], str],
+) -> tuple[np.ndarray, int]:
+    """The SPEC 3.3 row rules on arrays: (rows to keep, offending rows), or the one-line error.
+
+    ``ts_text(row)`` prints a row's timestamp for the message. Both read routes (DataFrame
+    and Arrow) run exactly these rules, so they accept and reject the same rows.
+    """
+    rules = (
+        is_nat,
+        ~(np.isfinite(o) & np.isfinite(h) & np.isfinite(lo) & np.isfinite(c)),
+        h < np.maximum(o, c),
+        lo > np.minimum(o, c),
+        ~(volume >= 0) | ~np.isfinite(volume),
+    )
+    row_bad = rules[0] | rules[1] | rules[2] | rules[3] | rules[4]
+    if not row_bad.any() and (ts_ns.shape[0] < 2 or bool((ts_ns[1:] > ts_ns[:-1]).all())):
+        return np.ones(ts_ns.shape[0], dtype=bool), 0  # the usual case: one pass, nothing to drop
+
+    # Ordering is judged among the rows that pass the other rules: a row is out of order
+    # when its ts is not strictly after every earlier (kept) row.
+    candidate = np.flatnonzero(~row_bad)
+    cand_ts = ts_ns[candidate]
+    previous_max = np.maximum.accumulate(np.concatenate([[np.iinfo(np.int64).min], cand_ts]))[:-1]
+    out_of_order_rows = candidate[cand_ts <= previous_max]
+    order_bad = np.zeros(ts_ns.shape[0], dtype=bool)
+    order_bad[out_of_order_rows] = True
+
+    offending = row_bad | order_bad
+    n_bad = int(offending.sum())
+    if n_bad and not repair:
+        row = int(np.flatnonzero(offending)[0])
+        broken = [k for k, rule in enumerate(rules) if rule[row]]
+        rule_index = broken[0] if row_bad[row] else len(_ROW_RULES) - 1
+        raise DataValidationError(
+            f"{source}: row {row} ({ts_text(row)}): {_describe(rule_index, row, o, h, lo, c, volume, ts_ns)}; "
+            f"{n_bad} offending row{'s' if n_bad != 1 else ''} in total (import with --repair to drop them)"
+        )
+    return ~offending, n_bad
+
+
 def _describe(
     rule_index: int,
     row: int,
@@ -157,7 +327,7 @@ def _describe(
     lo: np.ndarray,
     c: np.ndarray,
     volume: np.ndarray,
-    ts: pd.Series,
+    ts_ns: np.ndarray,
 ) -> str:
     """The rule text with the row's offending values spelled out."""
     rule = _ROW_RULES[rule_index]
@@ -171,8 +341,8 @@ def _describe(
     if rule_index == 4:
         return f"volume {_fmt(volume[row])} is negative or not a number (rule: volume >= 0)"
     if rule_index == 5:
-        earlier = ts.iloc[:row]
-        duplicate = bool((earlier == ts.iloc[row]).any())
+        # The row is not NaT (NaT rows break rule 0 first); NaT never equals a time.
+        duplicate = bool((ts_ns[:row] == ts_ns[row]).any())
         kind = "duplicate timestamp" if duplicate else "non-monotonic timestamp (earlier than a previous bar)"
         return f"{kind} (rule: ts strictly increasing, no duplicates)"
     return rule

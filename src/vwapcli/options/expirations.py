@@ -15,6 +15,7 @@ with one logged warning, so any liquid underlying can be studied.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 import logging
@@ -37,6 +38,8 @@ MAX_SEARCH_SESSIONS = 70
 # When the caller's sessions end before an expiry is found, weekdays stand in for the
 # missing calendar (holidays unknown there, which the note says).
 CALENDAR_EXTENSION_DAYS = 120
+# Converted session lists kept per schedule (one per symbol is the usual need).
+MAX_CACHED_SESSION_LISTS = 64
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,11 @@ class ExpirySchedule:
         self.holiday_roll.update(holiday_roll or {})
         self.source = source
         self._warned: set[str] = set()
-        # The engine passes the same session list on every call; converting it once keeps
-        # a 10-year run's expiry look-ups in the microseconds.
-        self._sessions_cache: tuple[object, int, np.ndarray, np.ndarray] | None = None
+        # Converted session lists, one per list object the callers pass (one per symbol, or
+        # one shared by all): keyed by id(), and the entry keeps the object alive so its id
+        # cannot be reused while it is cached. A 10-year run's look-ups stay in microseconds
+        # however the callers interleave symbols.
+        self._sessions_cache: dict[int, tuple[object, int, int, list[dt.date]]] = {}
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -182,14 +187,15 @@ class ExpirySchedule:
         """
         if dte < 0:
             raise ValueError(f"dte must be >= 0, got {dte}")
-        given, sessions = self._sessions(session_dates)
-        day = np.datetime64(trade_date, "D")
-        start = int(np.searchsorted(given, day))
-        if start >= given.shape[0] or given[start] != day:
+        n_given, sessions = self._sessions(session_dates)
+        if type(trade_date) is not dt.date:
+            trade_date = _as_date(np.datetime64(trade_date, "D"))
+        start = bisect.bisect_left(sessions, trade_date, 0, n_given)
+        if start >= n_given or sessions[start] != trade_date:
             raise ValueError(f"trade date {trade_date} is not among the given session dates")
-        known_last = _as_date(given[-1])
+        known_last = sessions[n_given - 1]
         target = start + dte
-        if target + 1 >= sessions.shape[0]:
+        if target + 1 >= len(sessions):
             raise ValueError(f"dte {dte} reaches past the sessions given for {trade_date}")
         eras = self.eras.get(symbol.upper())
         if eras is None:
@@ -209,7 +215,7 @@ class ExpirySchedule:
                     f"(its first era starts {eras[0].start})"
                 )
             chosen = -1
-            for j in range(target, min(target + MAX_SEARCH_SESSIONS, sessions.shape[0] - 1)):
+            for j in range(target, min(target + MAX_SEARCH_SESSIONS, len(sessions) - 1)):
                 if self._is_listed(eras, sessions, j):
                     chosen = j
                     break
@@ -218,7 +224,7 @@ class ExpirySchedule:
                     f"{self.source}: no {symbol} expiry listed within {MAX_SEARCH_SESSIONS} "
                     f"sessions of {trade_date}"
                 )
-        expiry = _as_date(sessions[chosen])
+        expiry = sessions[chosen]
         notes: list[str] = []
         if chosen != target:
             notes.append(
@@ -237,30 +243,39 @@ class ExpirySchedule:
         if eras is None:
             return True
         _, sessions = self._sessions(session_dates)
-        j = int(np.searchsorted(sessions, np.datetime64(day, "D")))
-        if j >= sessions.shape[0] or sessions[j] != np.datetime64(day, "D"):
+        day = _as_date(np.datetime64(day, "D"))
+        j = bisect.bisect_left(sessions, day)
+        if j >= len(sessions) or sessions[j] != day:
             return False
         return self._is_listed(eras, sessions, j)
 
-    def _sessions(self, session_dates: Sequence[dt.date]) -> tuple[np.ndarray, np.ndarray]:
-        """(given sessions, the same extended by weekdays past their end), cached by identity."""
-        cache = self._sessions_cache
-        if cache is not None and cache[0] is session_dates and cache[1] == len(session_dates):
-            return cache[2], cache[3]
-        given = _session_array(session_dates)
-        extended = _extend_with_weekdays(given, CALENDAR_EXTENSION_DAYS)
-        self._sessions_cache = (session_dates, len(session_dates), given, extended)
-        return given, extended
+    def _sessions(self, session_dates: Sequence[dt.date]) -> tuple[int, list[dt.date]]:
+        """(how many sessions were given, those sessions extended by weekdays past their end).
 
-    def _is_listed(self, eras: Sequence[ListingEra], sessions: np.ndarray, j: int) -> bool:
+        Sorted, de-duplicated, as plain dates (cheap to compare, no numpy per look-up);
+        cached per list, keyed by the list's identity and checked against its length, so
+        a list that grew since it was converted is converted again. Lists are not
+        expected to change in place otherwise (the engine builds them once per run).
+        """
+        cached = self._sessions_cache.get(id(session_dates))
+        if cached is not None and cached[0] is session_dates and cached[1] == len(session_dates):
+            return cached[2], cached[3]
+        given = _session_array(session_dates)
+        extended: list[dt.date] = _extend_with_weekdays(given, CALENDAR_EXTENSION_DAYS).tolist()
+        if len(self._sessions_cache) >= MAX_CACHED_SESSION_LISTS:
+            self._sessions_cache.clear()  # bounded: a long-lived schedule never hoards lists
+        self._sessions_cache[id(session_dates)] = (session_dates, len(session_dates), given.shape[0], extended)
+        return given.shape[0], extended
+
+    def _is_listed(self, eras: Sequence[ListingEra], sessions: Sequence[dt.date], j: int) -> bool:
         """Session ``j`` carries an expiry if a nominal expiry date rolls onto it.
 
         A nominal date d maps to session s when d == s, or when d is a holiday/weekend and
         s is the session before it ("previous" roll) or after it ("following" roll).
         """
-        here = _as_date(sessions[j])
-        after = _as_date(sessions[j + 1])
-        before = _as_date(sessions[j - 1]) if j > 0 else here - dt.timedelta(days=1)
+        here = sessions[j]
+        after = sessions[j + 1]
+        before = sessions[j - 1] if j > 0 else here - dt.timedelta(days=1)
         era_here = _era_for(eras, here)
         if era_here is not None and era_here.quarter_end and _quarter(after) != _quarter(here):
             return True

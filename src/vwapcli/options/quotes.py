@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from vwapcli.config import OptionsConfig
 from vwapcli.core.types import NEW_YORK
 from vwapcli.errors import DataValidationError, StoreError
-from vwapcli.options.pricing import bs_price, round_to_cent, year_fraction
+from vwapcli.options.pricing import bs_price_scalar, round_to_cent, year_fraction
 from vwapcli.options.strikes import MICROS_PER_DOLLAR, strike_grid
 from vwapcli.options.volatility import VolatilityModel
 
@@ -44,12 +44,13 @@ log = logging.getLogger("vwapcli.options")
 Right = Literal["C", "P"]
 OPTION_QUOTE_COLUMNS = ("ts", "underlying", "expiry", "strike", "right", "bid", "ask")
 OPTIONAL_QUOTE_COLUMNS = ("bid_size", "ask_size", "iv")
+NS_PER_SECOND = 1_000_000_000
 MIN_HALF_SPREAD = 0.005  # SPEC 7: half_spread = max(0.005, leg_spread_frac·mid/2)
 # Model mode lists strikes this far either side of spot: far beyond any intraday target.
 MODEL_STRIKE_SPAN_FRAC = 0.25
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quote:
     """One option leg's market, dollars per share. ``iv`` is None when the source has none."""
 
@@ -59,7 +60,7 @@ class Quote:
     iv: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuoteRejection:
     """Why there is no usable quote: a short code for skipped.csv and a one-line detail."""
 
@@ -86,8 +87,13 @@ class QuoteSource(Protocol):
 
 
 def new_york_date(ts_ns: int) -> dt.date:
-    """The New York calendar date of a UTC nanosecond timestamp (the trade date)."""
-    return pd.Timestamp(int(ts_ns), tz="UTC").tz_convert(NEW_YORK).date()
+    """The New York calendar date of a UTC nanosecond timestamp (the trade date).
+
+    Whole seconds decide the date (floor division, so times before 1970 work too); the
+    standard library's zoneinfo does the DST arithmetic in about a microsecond, which
+    matters on the per-quote path.
+    """
+    return dt.datetime.fromtimestamp(int(ts_ns) // NS_PER_SECOND, tz=NEW_YORK).date()
 
 
 def _leg_label(symbol: str, expiry: dt.date, strike: float, right: str) -> str:
@@ -111,7 +117,8 @@ def model_leg_quote(mid: float, leg_spread_frac: float) -> tuple[float, float]:
 class ModelQuoteSource:
     """Black-Scholes-Merton quotes from per-symbol vol models (the offline default).
 
-    mid = ``bs_price`` at ``T = year_fraction(ts, expiry)`` with the symbol's r and q;
+    mid = BSM (``bs_price_scalar``, bit-equal to ``bs_price``) at ``T = year_fraction(ts, expiry)``
+    with the symbol's r and q;
     ``Quote.mid`` is that unrounded model price, bid/ask are the rounded leg quotes.
     Strikes are the symbol's grid around spot.
     """
@@ -123,6 +130,20 @@ class ModelQuoteSource:
     ) -> None:
         self.config = options_config
         self.vol_models = vol_models
+        # (rate, div_yield, strike_increment) per symbol: the config is frozen, and building
+        # the per-symbol override model on every quote cost more than the pricing itself.
+        self._symbol_terms: dict[str, tuple[float, float, float]] = {}
+
+    def symbol_terms(self, symbol: str) -> tuple[float, float, float]:
+        """``(rate, div_yield, strike_increment)`` for ``symbol``: its override, else the default."""
+        terms = self._symbol_terms.get(symbol)
+        if terms is None:
+            params = self.config.for_symbol(symbol)
+            rate = float(params.rate if params.rate is not None else self.config.rate)
+            div_yield = float(params.div_yield if params.div_yield is not None else self.config.div_yield)
+            increment = float(params.strike_increment or self.config.strike_increment)
+            terms = self._symbol_terms[symbol] = (rate, div_yield, increment)
+        return terms
 
     def lookup(
         self, symbol: str, ts_ns: int, expiry: dt.date, strike: float, right: Right, spot: float
@@ -140,14 +161,8 @@ class ModelQuoteSource:
                 if self.config.iv_source == "realized"
                 else f"{symbol} {trade_date}: no IV index value before this date",
             )
-        params = self.config.for_symbol(symbol)
-        rate = float(params.rate if params.rate is not None else self.config.rate)
-        div_yield = float(
-            params.div_yield if params.div_yield is not None else self.config.div_yield
-        )
-        mid = float(
-            bs_price(spot, strike, year_fraction(ts_ns, expiry), rate, div_yield, vol, right)
-        )
+        rate, div_yield, _ = self.symbol_terms(symbol)
+        mid = bs_price_scalar(spot, strike, year_fraction(ts_ns, expiry), rate, div_yield, vol, right)
         bid, ask = model_leg_quote(mid, self.config.leg_spread_frac)
         return Quote(bid=bid, ask=ask, mid=mid, iv=vol)
 
@@ -164,9 +179,7 @@ class ModelQuoteSource:
         self, symbol: str, ts_ns: int, expiry: dt.date, right: Right, spot: float
     ) -> np.ndarray:
         """The ``strike_increment`` grid (per symbol) within 25% of spot."""
-        increment = float(
-            self.config.for_symbol(symbol).strike_increment or self.config.strike_increment
-        )
+        increment = self.symbol_terms(symbol)[2]
         n = math.ceil(MODEL_STRIKE_SPAN_FRAC * spot / increment) + 1
         return strike_grid(spot, increment, n)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from vwapcli.core.types import Direction
@@ -27,7 +28,7 @@ Side = Literal["open", "close"]
 MIN_FILL = 0.01  # SPEC 7: fills are clipped to [0.01, width - 0.01]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DebitSpread:
     """A vertical debit spread on one expiry; ``note`` carries the expiry choice's note."""
 
@@ -45,7 +46,7 @@ class DebitSpread:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SpreadPrice:
     """Spread mid and natural per share; ``iv_long`` is the long leg's vol when known."""
 
@@ -54,7 +55,7 @@ class SpreadPrice:
     iv_long: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SpreadFill:
     """A filled spread: ``price`` is the debit paid (open) or credit received (close)."""
 
@@ -64,7 +65,7 @@ class SpreadFill:
     iv_long: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SkipReason:
     """Why a signal gets no spread: a short code for skipped.csv and a one-line detail."""
 
@@ -166,8 +167,13 @@ def fill_price(price: SpreadPrice, slippage: float, width: float) -> float:
     if not 0.0 <= slippage <= 1.0:
         raise ValueError(f"slippage must be in [0, 1], got {slippage}")
     raw = price.mid + slippage * (price.natural - price.mid)
-    ceiling = round_to_cent(width - MIN_FILL)
-    return max(MIN_FILL, min(round_to_cent(raw), ceiling))
+    return max(MIN_FILL, min(round_to_cent(raw), _fill_ceiling(width)))
+
+
+@lru_cache(maxsize=1024)
+def _fill_ceiling(width: float) -> float:
+    # round_to_cent(width - 0.01), once per width: a sweep fills millions of spreads of few widths.
+    return round_to_cent(width - MIN_FILL)
 
 
 def check_max_debit(debit: float, width: float, max_debit_frac: float) -> SkipReason | None:

@@ -57,11 +57,14 @@ def choose_strikes(
     >>> choose_strikes("LONG", 500.5, 501.7, np.arange(495.0, 506.0))
     (501.0, 502.0)
     """
-    strikes = np.unique(np.asarray(listed, dtype=np.float64))
+    strikes = np.asarray(listed, dtype=np.float64)
+    if strikes.shape[0] > 1 and not bool((strikes[1:] > strikes[:-1]).all()):
+        strikes = np.unique(strikes)  # a model grid is sorted already; a chain's may not be
     if strikes.shape[0] == 0:
         raise NoStrikeError("no strikes listed")
     grid = _micros(strikes)
-    p, target = int(_micros(P)), int(_micros(P_target))
+    # Python's round() is numpy's rint for one float (half to even), without the array trip.
+    p, target = round(float(P) * MICROS_PER_DOLLAR), round(float(P_target) * MICROS_PER_DOLLAR)
     up = direction == "LONG"  # a call spread reaches up, a put spread down
     # "Toward the target": the side the target lies on; with target == P, the trade's side.
     target_is_up = target > p or (target == p and up)

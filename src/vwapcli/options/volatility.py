@@ -102,7 +102,8 @@ class VolatilityModel:
 
     def vol_for(self, session_date: dt.date) -> float:
         """ATM annualised vol to price options on ``session_date`` (NaN: not enough history)."""
-        day = pd.Timestamp(session_date).date()
+        # Plain dates (the engine's per-quote path) skip the pandas conversion.
+        day = session_date if type(session_date) is dt.date else pd.Timestamp(session_date).date()
         cached = self._cache.get(day)
         if cached is None:
             if self.config.iv_source == "series":

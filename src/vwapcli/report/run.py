@@ -8,6 +8,7 @@ its reader is unavailable the page says so and everything else is still produced
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vwapcli.config import AcceptanceConfig
+from vwapcli.core.types import local_time_ns
 from vwapcli.errors import VwapcliError
 from vwapcli.report.acceptance import (
     Assessment,
@@ -30,11 +32,18 @@ from vwapcli.report.acceptance import (
     format_value,
 )
 from vwapcli.report.fills import fill_sensitivity, missing_reprice_columns
-from vwapcli.report.html import ReportPage, TableBlock, render_page
+from vwapcli.report.html import (
+    ReportPage,
+    TableBlock,
+    TearsheetJob,
+    render_page,
+    start_tearsheet,
+)
 from vwapcli.report.metrics import (
     DAILY_EXPIRY_START,
     NEW_YORK_TZ,
     breakdown,
+    daily_returns,
     equity_from_trades,
     iv_tercile_labels,
     prepare_trades,
@@ -46,6 +55,8 @@ REQUIRED_TRADE_COLUMNS = (
 )
 REQUIRED_EQUITY_COLUMNS = ("session_date", "equity")
 ALL = "all"
+DAY_NS = 86_400 * 10**9
+MINUTE_NS = 60 * 10**9
 
 
 class ReportError(VwapcliError):
@@ -166,16 +177,46 @@ def resolve_strategy(run: RunFolder, requested: str) -> str:
     raise ReportError(f"{run.path}: strategy {requested!r} not in this run (run has: {known})")
 
 
-def assess_run(run: RunFolder) -> dict[str, Assessment]:
-    """Assessments for the whole run ("all") and each strategy alone."""
-    daily_all = run.equity[["session_date", "equity"]].copy()
-    daily_all["pnl"] = run.equity["pnl"] if "pnl" in run.equity else daily_all["equity"].diff()
-    results = {ALL: assess(ALL, run.trades, daily_all, run.starting_equity, run.acceptance)}
-    for name in run.strategies:
-        mine = run.trades[run.trades["strategy_name"].astype(str) == name]
-        # Issue 4: a strategy's own equity, rebuilt from starting equity by exit session.
-        daily = equity_from_trades(mine, run.sessions, run.starting_equity)
-        results[name] = assess(name, mine, daily, run.starting_equity, run.acceptance)
+def strategy_trades(run: RunFolder, name: str) -> pd.DataFrame:
+    """The run's trades ("all") or one strategy's."""
+    if name == ALL:
+        return run.trades
+    return run.trades[run.trades["strategy_name"].astype(str) == name]
+
+
+def daily_equity(run: RunFolder, name: str) -> pd.DataFrame:
+    """session_date, pnl, equity for every session: the run's ("all") or one strategy's."""
+    if name == ALL:
+        daily = run.equity[["session_date", "equity"]].copy()
+        daily["pnl"] = run.equity["pnl"] if "pnl" in run.equity else daily["equity"].diff()
+        return daily
+    # Issue 4: a strategy's own equity, rebuilt from starting equity by exit session.
+    return equity_from_trades(strategy_trades(run, name), run.sessions, run.starting_equity)
+
+
+def returns_series(daily: pd.DataFrame, starting_equity: float, name: str) -> pd.Series:
+    """Daily returns indexed by session date, exactly as ``Assessment.returns`` has them.
+
+    Computed before the bootstrap so the tearsheet process can start drawing sooner.
+    """
+    values = daily_returns(starting_equity, daily["equity"].to_numpy())
+    index = pd.DatetimeIndex(daily["session_date"].to_numpy(dtype="datetime64[ns]"))
+    return pd.Series(values, index=index, name=name)
+
+
+def assess_run(
+    run: RunFolder, dailies: dict[str, pd.DataFrame] | None = None
+) -> dict[str, Assessment]:
+    """Assessments for the whole run ("all") and each strategy alone.
+
+    ``dailies`` (from ``daily_equity``, by name) saves rebuilding them when already made.
+    """
+    results = {}
+    for name in [ALL, *run.strategies]:
+        daily = dailies[name] if dailies and name in dailies else daily_equity(run, name)
+        results[name] = assess(
+            name, strategy_trades(run, name), daily, run.starting_equity, run.acceptance
+        )
     return results
 
 
@@ -231,30 +272,75 @@ def read_iv_indexes(reader: Any, symbols: list[str]) -> tuple[dict[str, pd.Serie
     return found, note
 
 
-def read_daily_closes(reader: Any, symbol: str, start: Any, end: Any, timeframe: str) -> pd.Series:
+def _bar_closes(
+    reader: Any, symbol: str, start: dt.date, end: dt.date, timeframe: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(UTC ns bar starts, closes) of ``symbol`` with New York date in [start, end].
+
+    Only the ``ts`` and ``close`` columns of the year partitions in range are read: the
+    benchmark needs nothing else, and full bar validation of ten years of minutes costs
+    more than the rest of the benchmark. The two columns are still checked (no nulls;
+    timezone-aware ``ts``, strictly increasing; finite, positive closes); a failure is a
+    ValueError and the page goes without a benchmark.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stamps: list[np.ndarray] = []
+    closes: list[np.ndarray] = []
+    for path in reader.bar_files(symbol, timeframe, start, end):
+        table = pq.read_table(path, columns=["ts", "close"])
+        ts_type = table.schema.field("ts").type
+        if not (pa.types.is_timestamp(ts_type) and ts_type.tz):
+            raise ValueError(f"{path}: ts is not a timezone-aware timestamp")
+        ts = table.column("ts")
+        close = table.column("close")
+        if ts.null_count or close.null_count:
+            raise ValueError(f"{path}: missing ts or close")
+        stamps.append(ts.cast(pa.timestamp("ns", "UTC")).to_numpy().view("int64"))
+        closes.append(close.to_numpy().astype(float))
+    if not stamps:
+        return np.empty(0, dtype="int64"), np.empty(0, dtype=float)
+    ts_ns = np.concatenate(stamps)
+    close_values = np.concatenate(closes)
+    if ts_ns.size > 1 and not (np.diff(ts_ns) > 0).all():
+        raise ValueError(f"{symbol} {timeframe}: ts not strictly increasing")
+    if not (np.isfinite(close_values) & (close_values > 0)).all():
+        raise ValueError(f"{symbol} {timeframe}: a close is not a finite positive price")
+    # The window the store's read_bars uses: New York midnight of start to that after end.
+    lo = local_time_ns(start, dt.time(0))
+    hi = local_time_ns(end + dt.timedelta(days=1), dt.time(0))
+    keep = (ts_ns >= lo) & (ts_ns < hi)
+    return ts_ns[keep], close_values[keep]
+
+
+def read_daily_closes(
+    reader: Any, symbol: str, start: dt.date, end: dt.date, timeframe: str
+) -> pd.Series:
     """Daily closes of ``symbol`` indexed by New York date: the 1d store, else intraday.
 
-    From intraday bars the close is the last bar starting in 09:30-16:00 New York.
+    From intraday bars the close is the last bar starting in 09:30-16:00 New York; from
+    daily bars, the last bar of the date.
     """
+    from_daily_bars = True
     try:
-        bars = reader.read_bars(symbol, start=start, end=end, timeframe="1d")
-    except Exception:
-        bars = None
-    if bars is not None and len(bars):
-        local = pd.to_datetime(bars["ts"], utc=True).dt.tz_convert(NEW_YORK_TZ)
-        dates = local.dt.tz_localize(None).dt.normalize()
-        return pd.Series(bars["close"].to_numpy(dtype=float), index=pd.DatetimeIndex(dates))
-    bars = reader.read_bars(symbol, start=start, end=end, timeframe=timeframe)
-    local = pd.to_datetime(bars["ts"], utc=True).dt.tz_convert(NEW_YORK_TZ)
-    minutes = local.dt.hour * 60 + local.dt.minute
-    regular = ((minutes >= 9 * 60 + 30) & (minutes < 16 * 60)).to_numpy()
-    frame = pd.DataFrame(
-        {"date": local.dt.tz_localize(None).dt.normalize().to_numpy()[regular],
-         "close": bars["close"].to_numpy(dtype=float)[regular]}
-    )
-    closes = frame.groupby("date", sort=True)["close"].last()
-    closes.index = pd.DatetimeIndex(closes.index)
-    return closes
+        ts_ns, closes = _bar_closes(reader, symbol, start, end, "1d")
+    except Exception:  # an unreadable daily store: the intraday one still serves
+        ts_ns = np.empty(0, dtype="int64")
+    if not ts_ns.size:
+        ts_ns, closes = _bar_closes(reader, symbol, start, end, timeframe)
+        from_daily_bars = False
+    utc = pd.DatetimeIndex(ts_ns.astype("datetime64[ns]")).tz_localize("UTC")
+    local_ns = utc.tz_convert(NEW_YORK_TZ).tz_localize(None).to_numpy().view("int64")
+    day = local_ns // DAY_NS
+    if not from_daily_bars:
+        minute = (local_ns - day * DAY_NS) // MINUTE_NS
+        regular = (minute >= 9 * 60 + 30) & (minute < 16 * 60)
+        day, closes = day[regular], closes[regular]
+    # ts increases, so New York dates do too: a date's close is its last bar's.
+    last = np.flatnonzero(np.append(day[1:] != day[:-1], True)) if day.size else day
+    dates = (day[last] * DAY_NS).astype("datetime64[ns]")
+    return pd.Series(closes[last], index=pd.DatetimeIndex(dates, name="date"), name="close")
 
 
 def benchmark_returns(reader: Any, run: RunFolder) -> tuple[pd.Series | None, str]:
@@ -401,36 +487,61 @@ def run_report(
     the banner and the exit code are about that strategy alone; metrics.json always holds
     "all" and every strategy.
     """
-    run = load_run(Path(run_dir))
-    selected = resolve_strategy(run, strategy) if strategy else ALL
-    assessments = assess_run(run)
-    headline = assessments[selected]
-    strategies = [assessments[name] for name in run.strategies]
-    if selected != ALL:
-        strategies = [headline]
+    # First of all: quantstats' import and drawing (most of the time) then overlap
+    # everything below on the other core (issue 6: the report within seconds).
+    tearsheet = start_tearsheet()
+    try:
+        return _report(Path(run_dir), strategy, out, check, console, tearsheet)
+    finally:
+        tearsheet.close()
 
+
+def _report(
+    run_dir: Path,
+    strategy: str | None,
+    out: Path | None,
+    check: bool,
+    console: Console,
+    tearsheet: TearsheetJob,
+) -> int:
+    run = load_run(run_dir)
+    selected = resolve_strategy(run, strategy) if strategy else ALL
+    dailies = {selected: daily_equity(run, selected)}
     reader, reader_note = _store_reader(run.meta.get("store"))
     benchmark, benchmark_note = benchmark_returns(reader, run)
     if reader is None:
         benchmark_note = f"No benchmark: {reader_note}."
+    title_scope = "all strategies" if selected == ALL else selected
+    title = f"vwapcli report: {run.path.name} ({title_scope})"
+    returns = returns_series(
+        dailies[selected], run.starting_equity, "All strategies" if selected == ALL else selected
+    )
+    # The tearsheet needs only these; the bootstrap below runs while it is drawn.
+    tearsheet.submit(returns, benchmark, title)
+
+    assessments = assess_run(run, dailies)
+    headline = assessments[selected]
+    strategies = [assessments[name] for name in run.strategies]
+    if selected != ALL:
+        strategies = [headline]
     provenance = run.meta.get("data_provenance") or {}
     synthetic = [
         f"{symbol}: {source}" for symbol, source in sorted(provenance.items())
         if "synthetic" in str(source).lower()
     ]
-    title_scope = "all strategies" if selected == ALL else selected
     page = ReportPage(
-        title=f"vwapcli report: {run.path.name} ({title_scope})",
+        title=title,
         headline=headline,
         strategies=strategies,
         facts=_facts(run, headline),
         synthetic_sources=synthetic,
         tables=_table_blocks(headline.trades, run, reader, reader_note),
         fill_sensitivity=_fill_block(headline.trades),
-        tearsheet_returns=headline.returns.rename("All strategies" if selected == ALL else selected),
+        tearsheet_returns=returns,
         benchmark=benchmark,
         benchmark_note=benchmark_note,
         notes=_consistency_notes(run, assessments),
+        tearsheet=tearsheet,
     )
     html_path = Path(out) if out is not None else run.path / "report.html"
     try:

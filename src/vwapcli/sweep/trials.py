@@ -2,12 +2,13 @@
 
 A task holds configurations grouped by signal key (equal data and strategy blocks, hence
 equal signals). Per group the signals are computed once and exits planned once per exit
-config; per (group, pricing config, dte) every candidate's spread and mid/natural prices
-are computed once (:mod:`vwapcli.sweep.account_walk`); each configuration then only runs
-the account walk (fills, sizing, risk limits). Quote, expiry, spread and fill memos live
-per worker and data set, so later tasks on the same worker reuse earlier prices.
-The result of every configuration is exactly what ``vwapcli backtest`` computes for it
-(``tests/test_sweep_trials.py`` holds the two to equality).
+config; per (group, exits, pricing config, dte) every candidate is priced once by the
+engine (``Engine.price_candidate``, kept in a ``PricingCache``); each configuration then
+runs the engine's own account walk (``Engine.walk``: fills, sizing, risk limits). There
+is no second copy of the trade logic, so a configuration's result is what ``vwapcli
+backtest`` computes for it by construction (``tests/test_sweep_trials_vwap.py`` checks
+it anyway). Quote, expiry and spread memos live per worker and data set, so later tasks
+on the same worker reuse earlier prices.
 """
 
 from __future__ import annotations
@@ -167,16 +168,47 @@ def trial_metrics(
     return metrics, return_moments(returns)
 
 
+class PricingCache:
+    """Each candidate's pricing (``Engine.price_candidate``), computed on first use and kept.
+
+    One cache serves every configuration that shares the candidates (signal group and
+    exit config), the quote source, the schedule and ``dte``: they differ only in fills,
+    sizing and risk, which the account walk applies on top. Called as the walk's
+    ``price(i)``.
+    """
+
+    def __init__(self, engine: Any, candidates: Sequence[Any]) -> None:
+        self._price = engine.price_candidate
+        self._candidates = candidates
+        self._priced: dict[int, Any] = {}
+
+    def __call__(self, i: int) -> Any:
+        priced = self._priced.get(i)
+        if priced is None:
+            priced = self._priced[i] = self._price(self._candidates[i])
+        return priced
+
+
 @dataclass
 class _DataContext:
     """Per worker and data set: what every task on that data reuses (caches persist across
     tasks, so signal groups with the same entries share their option quotes)."""
 
-    session_dates: dict[str, np.ndarray]
+    market_data: dict[str, SessionedBars]
+    # Exchange sessions per calendar code, exactly as `vwapcli backtest` passes them.
+    session_dates: dict[str, dict[str, list[dt.date]]] = field(default_factory=dict)
     quote_sources: dict[str, MemoQuoteSource] = field(default_factory=dict)
     schedules: dict[str | None, MemoSchedule] = field(default_factory=dict)
-    # Spreads and spread prices by (pricing key, expirations file): see price_candidates.
-    spread_memos: dict[tuple[str, str | None], dict[tuple[Any, ...], Any]] = field(default_factory=dict)
+    # Spreads and spread prices by (pricing key, expirations file): Engine.pricing_memo.
+    pricing_memos: dict[tuple[str, str | None], dict[tuple[Any, ...], Any]] = field(default_factory=dict)
+
+    def sessions_for(self, config: AppConfig) -> dict[str, list[dt.date]]:
+        from vwapcli.backtest import exchange_sessions
+
+        code = config.data.calendar
+        if code not in self.session_dates:
+            self.session_dates[code] = exchange_sessions(config, self.market_data)
+        return self.session_dates[code]
 
 
 _CONTEXTS: dict[str, _DataContext] = {}
@@ -186,13 +218,7 @@ def _data_context(market_data: dict[str, SessionedBars], data_token: str) -> _Da
     context = _CONTEXTS.get(data_token)
     if context is None:
         _CONTEXTS.clear()  # one data set per worker at a time
-        context = _DataContext(session_dates={
-            # datetime64[D] arrays, not lists of dates: ExpirySchedule caches one session
-            # list by identity, so alternating symbols would re-convert a list per signal.
-            symbol: np.ascontiguousarray(bars.session_date.astype("datetime64[D]"))
-            for symbol, bars in market_data.items()
-        })
-        _CONTEXTS[data_token] = context
+        context = _CONTEXTS[data_token] = _DataContext(market_data)
     return context
 
 
@@ -200,14 +226,14 @@ def evaluate_task(market_data: dict[str, SessionedBars], task: TrialTask) -> lis
     """Every configuration of one task (the unit of work an executor runs).
 
     Configurations are grouped by signal key inside the task; each group runs one signal
-    pass. Metrics come from the fast account walk, or from the reference engine when the
-    task keeps trades (walk-forward test runs) or the walk cannot model a case.
+    pass and plans exits once per exit config. Every configuration then runs the engine's
+    own account walk (``Engine.walk``) on pricing shared through a ``PricingCache``; a task
+    that keeps trades (walk-forward test runs) gets the engine's full trade tables.
     """
     from vwapcli.backtest import build_quote_source, run_sessions_between
     from vwapcli.engine import Engine, plan_candidates
     from vwapcli.options.expirations import ExpirySchedule
     from vwapcli.signal_run import compute_signals
-    from vwapcli.sweep.account_walk import price_candidates, walk_account
     from vwapcli.sweep.grid import signal_key
 
     context = _data_context(market_data, task.data_token)
@@ -222,7 +248,7 @@ def evaluate_task(market_data: dict[str, SessionedBars], task: TrialTask) -> lis
         # One signal pass per group: its configurations share data + strategy blocks.
         signals = compute_signals(members[0].config, market_data, task.start, task.end)
         candidates: dict[str, list[Any]] = {}
-        priced_cache: dict[tuple[str, str, str | None, int], list[Any]] = {}
+        pricing: dict[tuple[str, str, str | None, int], PricingCache] = {}
         for trial in members:
             config = trial.config
             exits_key = config.exits.model_dump_json()
@@ -233,45 +259,38 @@ def evaluate_task(market_data: dict[str, SessionedBars], task: TrialTask) -> lis
                 context.quote_sources[pricing_key] = MemoQuoteSource(
                     build_quote_source(config, market_data, store)
                 )
-            quotes = context.quote_sources[pricing_key]
             expirations = config.options.expirations_file
             if expirations not in context.schedules:
                 context.schedules[expirations] = MemoSchedule(
                     ExpirySchedule.load(Path(expirations) if expirations else None)
                 )
-            schedule = context.schedules[expirations]
-            names = [specs[key].name for key in config.enabled_strategies()]
-            walk = None
-            if not task.keep_trades:
-                priced_key = (exits_key, pricing_key, expirations, config.options.dte)
-                if priced_key not in priced_cache:
-                    memo = context.spread_memos.setdefault((pricing_key, expirations), {})
-                    priced_cache[priced_key] = price_candidates(
-                        candidates[exits_key], quotes, schedule, context.session_dates,
-                        config.options.dte, memo,
-                    )
-                walk = walk_account(priced_cache[priced_key], sessions, names, config)
-            if walk is not None:
-                metrics, moments = trial_metrics(walk.pnl, walk.session_dates, walk.equity, config)
-                outcomes.append(TrialOutcome(trial.index, metrics, moments, len(sessions)))
-                continue
-            # MemoSchedule is duck-typed: the engine only calls expiry_for on it.
+            # The memo wrappers are duck-typed: the engine only calls their query methods.
             engine = Engine(
-                config=config, quote_source=quotes,
-                schedule=schedule,  # type: ignore[arg-type]
-                session_dates=context.session_dates,  # type: ignore[arg-type]
+                config=config, quote_source=context.quote_sources[pricing_key],
+                schedule=context.schedules[expirations],  # type: ignore[arg-type]
+                session_dates=context.sessions_for(config),
                 pricing_source=config.options.pricing_source,
+                pricing_memo=context.pricing_memos.setdefault((pricing_key, expirations), {}),
             )
-            result = engine.run(candidates[exits_key], sessions, names)
-            closing = result.equity["equity"].to_numpy(dtype=float) if len(result.equity) else np.array([])
+            priced_key = (exits_key, pricing_key, expirations, config.options.dte)
+            if priced_key not in pricing:
+                pricing[priced_key] = PricingCache(engine, candidates[exits_key])
+            names = [specs[key].name for key in config.enabled_strategies()]
+            if task.keep_trades:
+                result = engine.run(candidates[exits_key], sessions, names, price=pricing[priced_key])
+                closing = result.equity["equity"].to_numpy(dtype=float) if len(result.equity) else np.array([])
+                metrics, moments = trial_metrics(
+                    result.trades["pnl"].to_numpy(dtype=float), sessions, closing, config
+                )
+                outcomes.append(TrialOutcome(
+                    trial.index, metrics, moments, len(sessions), trades=result.trades, equity=result.equity,
+                ))
+                continue
+            walk = engine.walk(candidates[exits_key], sessions, names, price=pricing[priced_key])
             metrics, moments = trial_metrics(
-                result.trades["pnl"].to_numpy(dtype=float), sessions, closing, config
+                walk.trade_pnl(), walk.session_dates, np.array(walk.equity, dtype=float), config
             )
-            outcomes.append(TrialOutcome(
-                trial.index, metrics, moments, len(sessions),
-                trades=result.trades if task.keep_trades else None,
-                equity=result.equity if task.keep_trades else None,
-            ))
+            outcomes.append(TrialOutcome(trial.index, metrics, moments, len(sessions)))
     outcomes.sort(key=lambda outcome: outcome.index)
     return outcomes
 
