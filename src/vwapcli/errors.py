@@ -40,3 +40,7 @@ class NotBuiltError(VwapcliError):
 
 class ExecutorError(VwapcliError):
     """A sweep executor could not start (dask missing, scheduler unreachable)."""
+
+
+class ReportError(VwapcliError):
+    """A run folder cannot be reported on (missing/unreadable file, column, strategy, mismatch)."""

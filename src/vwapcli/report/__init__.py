@@ -4,6 +4,7 @@ quantstats and matplotlib are imported lazily inside the functions that draw, so
 package is cheap to import.
 """
 
-from vwapcli.report.run import ReportError, run_report
+from vwapcli.errors import ReportError
+from vwapcli.report.run import run_report
 
 __all__ = ["ReportError", "run_report"]

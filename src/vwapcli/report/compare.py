@@ -28,6 +28,7 @@ from vwapcli.report.html import (
     _verdict_sentence,
     strip_external_references,
     verdict_table_html,
+    write_page,
 )
 from vwapcli.report.metrics import drawdown_series
 from vwapcli.report.portfolio import (
@@ -39,7 +40,7 @@ from vwapcli.report.portfolio import (
     compare_runs,
     new_york_minute,
 )
-from vwapcli.report.run import ReportError, json_ready
+from vwapcli.report.run import json_ready
 
 NO_CRITERIA = "NO CRITERIA"
 BASE_COLOUR, RUN_COLOUR = "#7f8c8d", "#1f4e79"
@@ -545,12 +546,7 @@ def run_compare(base_run: Path, run: Path, out: Path | None, check: bool, consol
     """
     comparison = compare_runs(Path(base_run), Path(run))
     html_path = Path(out) if out is not None else comparison.run.folder.path / "compare.html"
-    try:
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        html_path.write_text(render_compare_page(comparison), "utf-8")
-        (html_path.parent / "compare.json").write_text(compare_document(comparison), "utf-8")
-    except OSError as error:
-        raise ReportError(f"{html_path}: cannot write comparison ({error.strerror})") from None
+    write_page(html_path, render_compare_page(comparison), "compare.json", compare_document(comparison), "comparison")
     print_comparison(console, comparison, html_path)
     if check and comparison.verdict is not None and not comparison.verdict.passed:
         return 1

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from vwapcli.config import AcceptanceConfig
+from vwapcli.errors import ReportError
 from vwapcli.report.acceptance import Criterion, Verdict
 from vwapcli.report.bootstrap import paired_day_resamples, percentile_interval, seed_streams
 from vwapcli.report.metrics import (
@@ -50,7 +51,7 @@ from vwapcli.report.metrics import (
     equity_from_trades,
     summarize,
 )
-from vwapcli.report.run import ReportError, RunFolder, load_run
+from vwapcli.report.run import RunFolder, load_run
 
 # SPEC 8: the limits an entry can break. Everything else is pricing or timing.
 RISK_REASONS = ("daily_loss_limit", "position_open", "max_open_positions", "size_zero")

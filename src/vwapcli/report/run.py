@@ -23,7 +23,7 @@ from rich.table import Table
 
 from vwapcli.config import AcceptanceConfig
 from vwapcli.core.types import local_time_ns
-from vwapcli.errors import VwapcliError
+from vwapcli.errors import ReportError
 from vwapcli.report.acceptance import (
     Assessment,
     assess,
@@ -38,6 +38,7 @@ from vwapcli.report.html import (
     TearsheetJob,
     render_page,
     start_tearsheet,
+    write_page,
 )
 from vwapcli.report.metrics import (
     DAILY_EXPIRY_START,
@@ -57,10 +58,6 @@ REQUIRED_EQUITY_COLUMNS = ("session_date", "equity")
 ALL = "all"
 DAY_NS = 86_400 * 10**9
 MINUTE_NS = 60 * 10**9
-
-
-class ReportError(VwapcliError):
-    """A run folder cannot be reported on (missing/unreadable file, column, strategy)."""
 
 
 @dataclass(frozen=True)
@@ -544,12 +541,7 @@ def _report(
         tearsheet=tearsheet,
     )
     html_path = Path(out) if out is not None else run.path / "report.html"
-    try:
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        html_path.write_text(render_page(page), "utf-8")
-        (html_path.parent / "metrics.json").write_text(metrics_document(assessments), "utf-8")
-    except OSError as error:
-        raise ReportError(f"{html_path}: cannot write report ({error.strerror})") from None
+    write_page(html_path, render_page(page), "metrics.json", metrics_document(assessments), "report")
     print_verdict(console, headline, html_path)
     if check and not headline.verdict.passed:
         return 1
