@@ -84,3 +84,22 @@ def test_per_symbol_overrides_fall_back_to_global_values() -> None:
     spy, iwm = config.options.for_symbol("SPY"), config.options.for_symbol("IWM")
     assert (spy.div_yield, spy.strike_increment, spy.rate) == (0.013, 0.5, 0.04)
     assert (iwm.div_yield, iwm.strike_increment, iwm.rate) == (0.0, 1.0, 0.04)
+
+
+def test_every_parameter_has_a_description() -> None:
+    """Issue 8: every SPEC 5-8 and 11 parameter is a documented field (strategies included)."""
+    import vwapcli.config as config_module
+    from vwapcli.core.registry import registered
+
+    models = [
+        config_module.DataConfig, config_module.OptionsConfig, config_module.SymbolOverride,
+        config_module.ExitsConfig, config_module.RiskConfig, config_module.AcceptanceConfig,
+        config_module.PortfolioAcceptance, *(spec.config_model for spec in registered().values()),
+    ]
+    undocumented = [
+        f"{model.__name__}.{name}"
+        for model in models
+        for name, field in model.model_fields.items()
+        if not field.description and name not in {"symbols", "portfolio"}
+    ]
+    assert undocumented == []

@@ -95,11 +95,11 @@ class PortfolioAcceptance(Frozen):
 
 
 class AcceptanceConfig(Frozen):
-    min_win_rate: float = Field(0.45, ge=0, le=1)
-    min_profit_factor: float = Field(1.3, ge=0)
-    max_drawdown_pct: float = Field(20.0, gt=0, le=100)
-    min_years: float = Field(5.0, ge=0)
-    min_trades: int = Field(200, ge=0)
+    min_win_rate: float = Field(0.45, ge=0, le=1, description="Fraction of trades with pnl > 0.")
+    min_profit_factor: float = Field(1.3, ge=0, description="Gross profit / |gross loss| of net trade P&L.")
+    max_drawdown_pct: float = Field(20.0, gt=0, le=100, description="Peak-to-trough % on daily closing equity.")
+    min_years: float = Field(5.0, ge=0, description="Years of history the run must cover.")
+    min_trades: int = Field(200, ge=0, description="Trades needed for the verdict to mean anything.")
     bootstrap_samples: int = Field(2000, ge=100, description="Resamples for the 95% intervals.")
     bootstrap_seed: int = Field(20240601, description="Seed: the verdict is reproducible.")
     block_length_days: int = Field(20, ge=1, description="Mean block length (stationary bootstrap of daily returns).")
@@ -109,7 +109,7 @@ class AcceptanceConfig(Frozen):
 class AppConfig(Frozen):
     """The whole resolved config of a run, written into run.json."""
 
-    data: DataConfig = Field(default_factory=DataConfig)
+    data: DataConfig = Field(default_factory=DataConfig, description="Which bars to read.")
     strategies: dict[str, SerializeAsAny[StrategyConfig]] = Field(
         default_factory=dict, validate_default=True
     )

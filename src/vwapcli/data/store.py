@@ -262,9 +262,14 @@ class BarStore:
         files = self.bar_files(symbol, timeframe, start, end)
         result = scan_bar_files(files)
         if result is None:
-            result = BarArrays.concatenate([read_bar_file(path) for path in files])
-            # Each file passed on its own; the year partitions keep order across files, but a
-            # hand-placed file could break it.
+            # Each file passed on its own. Files in a folder have no order of their own (a
+            # vendor may split a year into parts named in any way), so they are joined in
+            # the order of their first bar; overlapping files still break the rule below.
+            parts = sorted(
+                (read_bar_file(path) for path in files),
+                key=lambda part: int(part.ts[0]) if len(part) else -1,
+            )
+            result = BarArrays.concatenate(parts)
             if len(result) > 1 and not bool((result.ts[1:] > result.ts[:-1]).all()):
                 raise DataValidationError(
                     f"{self.symbol_dir(symbol, timeframe)}: year partitions overlap or are out of order "
