@@ -7,8 +7,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from cli_builders import good_bars
 
+from cli_builders import good_bars
 from vwapcli.data.store import BarStore
 from vwapcli.errors import DataValidationError
 
