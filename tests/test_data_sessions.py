@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vwapcli.cache_dir import CACHE_DIR_ENV
 from vwapcli.core.types import NS_PER_MINUTE
 from vwapcli.data.sessions import SessionCalendar, assign_sessions, resample_to_5m
 
@@ -226,7 +227,7 @@ def test_the_cached_session_table_is_the_librarys_own_and_is_read_back(
 
     import vwapcli.data.sessions as sessions
 
-    monkeypatch.setenv(sessions.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
     sessions._schedule_arrays.cache_clear()
     built = SessionCalendar("XNYS").session_arrays("2015-01-01", "2024-12-31")
     stored = list(tmp_path.glob("sessions-XNYS-*.npz"))
@@ -244,13 +245,13 @@ def test_the_cached_session_table_is_the_librarys_own_and_is_read_back(
 def test_a_broken_or_disabled_cache_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import vwapcli.data.sessions as sessions
 
-    monkeypatch.setenv(sessions.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
     sessions._schedule_arrays.cache_clear()
     target = sessions._schedule_cache_file("XNYS")
     assert target is not None
     target.write_bytes(b"not a table")
     assert SessionCalendar("XNYS").is_session("2024-07-05")
     assert not SessionCalendar("XNYS").is_session("2024-07-04")
-    monkeypatch.setenv(sessions.CACHE_DIR_ENV, "")
+    monkeypatch.setenv(CACHE_DIR_ENV, "")
     assert sessions._schedule_cache_file("XNYS") is None
     sessions._schedule_arrays.cache_clear()

@@ -25,6 +25,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from vwapcli.cache_dir import user_cache_dir
 from vwapcli.core.types import NEW_YORK, SessionedBars, timeframe_ns
 from vwapcli.errors import StoreError
 
@@ -33,8 +34,6 @@ log = logging.getLogger(__name__)
 # The calendar is built once per code with generous bounds: exchange_calendars' default
 # window (20 years back) would silently turn older data into "non-session days".
 CALENDAR_FIRST_DAY = "1990-01-01"
-# Where built session tables are kept between runs (see _schedule_arrays); "" disables.
-CACHE_DIR_ENV = "VWAPCLI_CACHE_DIR"
 
 DateLike: TypeAlias = str | dt.date | dt.datetime | pd.Timestamp
 
@@ -75,8 +74,8 @@ def _schedule_arrays(code: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _schedule_cache_file(code: str) -> Path | None:
-    configured = os.environ.get(CACHE_DIR_ENV)
-    if configured == "":
+    folder = user_cache_dir()
+    if folder is None:
         return None
     spec = importlib.util.find_spec("exchange_calendars")
     if spec is None or spec.origin is None:
@@ -85,7 +84,6 @@ def _schedule_cache_file(code: str) -> Path | None:
         library = f"{spec.origin}:{os.stat(spec.origin).st_mtime_ns}:{pd.__version__}"
     except OSError:
         return None
-    folder = Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vwapcli"
     digest = hashlib.sha256(f"{library}:{CALENDAR_FIRST_DAY}".encode()).hexdigest()[:16]
     return folder / f"{_cache_prefix(code)}{digest}-{dt.date.today().isoformat()}.npz"
 
