@@ -129,3 +129,27 @@ def as_frame(signals: list[tuple]) -> pd.DataFrame:
     frame = pd.DataFrame(signals, columns=["symbol", "entry_time", "direction", "P", "P_stop", "P_target"])
     frame["entry_time"] = pd.to_datetime(frame["entry_time"], utc=True)
     return frame.astype({"P": np.float64, "P_stop": np.float64, "P_target": np.float64})
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+REAL_FILES = {"SPY": "SPY_1m_2024-02-20_2024-05-17.parquet", "QQQ": "QQQ_1m_2025-09-15_2026-03-19.parquet"}
+
+
+def vwapcli_and_reference_signals(symbol: str, strategy_key: str, reference, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """(vwapcli's signals, the reference's) on one real file written into a fresh store."""
+    import pytest
+
+    from cli_builders import invoke
+    from vwapcli.data.store import BarStore
+
+    path = REAL / REAL_FILES[symbol]
+    if not path.exists():
+        pytest.skip("real market data folder is absent")
+    bars = read_real_bars(path)
+    BarStore(tmp_path / "store").write_bars(symbol, bars, provenance="real (test)")
+    out = tmp_path / "signals.csv"
+    invoke(["signals", "--store", str(tmp_path / "store"), "--symbols", symbol, "--only", strategy_key, "--out", str(out)])
+    ours = pd.read_csv(out, parse_dates=["entry_time"])
+    ours["entry_time"] = ours["entry_time"].astype("datetime64[ns, UTC]")
+    columns = ["symbol", "entry_time", "direction", "P", "P_stop", "P_target"]
+    return ours[columns], as_frame(reference(bars, symbol))
