@@ -167,6 +167,25 @@ def format_threshold(criterion: Criterion) -> str:
     return f"{sign} {format_value(criterion.key, criterion.threshold)}"
 
 
+def verdict_rich_table(verdict: Verdict, title: str, value_header: str = "Value") -> Any:
+    """The verdict as a Rich table (terminal twin of the HTML verdict table)."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("Criterion", value_header, "Threshold", "Result", "95% interval"):
+        table.add_column(column, justify="left" if column == "Criterion" else "right")
+    style = {"PASS": "green", "FAIL": "bold red", "NOT PROVEN": "yellow"}
+    for criterion in verdict.criteria:
+        table.add_row(
+            criterion.label,
+            format_value(criterion.key, criterion.value),
+            format_threshold(criterion),
+            f"[{style[criterion.status]}]{criterion.status}[/]",
+            format_interval(criterion),
+        )
+    return table
+
+
 def format_interval(criterion: Criterion) -> str:
     if not criterion.interval.available:
         return "n/a"

@@ -20,7 +20,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from vwapcli.report.acceptance import format_interval, format_threshold, format_value
+from vwapcli.report.acceptance import (
+    verdict_rich_table,
+)
 from vwapcli.report.html import (
     STYLE,
     _money,
@@ -519,16 +521,7 @@ def print_comparison(console: Console, comparison: Comparison, html_path: Path) 
     if verdict is None:
         console.print(f"[bold]{NO_CRITERIA}[/]: {verdict_sentence(comparison)}")
     else:
-        criteria = Table(title=f"Portfolio criteria: {verdict.label}")
-        for column in ("Criterion", "Change", "Threshold", "Result", "95% interval"):
-            criteria.add_column(column, justify="left" if column == "Criterion" else "right")
-        style = {"PASS": "green", "FAIL": "bold red", "NOT PROVEN": "yellow"}
-        for criterion in verdict.criteria:
-            criteria.add_row(
-                criterion.label, format_value(criterion.key, criterion.value),
-                format_threshold(criterion), f"[{style[criterion.status]}]{criterion.status}[/]",
-                format_interval(criterion),
-            )
+        criteria = verdict_rich_table(verdict, f"Portfolio criteria: {verdict.label}", value_header="Change")
         console.print(criteria)
         if verdict.not_proven and verdict.passed:
             console.print(f"[yellow]NOT PROVEN:[/] {', '.join(verdict.not_proven)}")

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
 from vwapcli.config import AcceptanceConfig
 from vwapcli.core.types import local_time_ns
@@ -27,9 +26,7 @@ from vwapcli.errors import ReportError
 from vwapcli.report.acceptance import (
     Assessment,
     assess,
-    format_interval,
-    format_threshold,
-    format_value,
+    verdict_rich_table,
 )
 from vwapcli.report.fills import fill_sensitivity, missing_reprice_columns
 from vwapcli.report.html import (
@@ -455,18 +452,7 @@ def print_verdict(console: Console, assessment: Assessment, html_path: Path) -> 
     """The verdict as a Rich table, then where the report went."""
     verdict = assessment.verdict
     who = "all strategies" if assessment.name == ALL else assessment.name
-    table = Table(title=f"Acceptance verdict ({who}): {verdict.label}")
-    for column in ("Criterion", "Value", "Threshold", "Result", "95% interval"):
-        table.add_column(column, justify="left" if column == "Criterion" else "right")
-    style = {"PASS": "green", "FAIL": "bold red", "NOT PROVEN": "yellow"}
-    for criterion in verdict.criteria:
-        table.add_row(
-            criterion.label,
-            format_value(criterion.key, criterion.value),
-            format_threshold(criterion),
-            f"[{style[criterion.status]}]{criterion.status}[/]",
-            format_interval(criterion),
-        )
+    table = verdict_rich_table(verdict, f"Acceptance verdict ({who}): {verdict.label}")
     console.print(table)
     if verdict.not_proven and verdict.passed:
         console.print(f"[yellow]NOT PROVEN:[/] {', '.join(verdict.not_proven)}")
