@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 
 from vwapcli.config import AppConfig, RiskConfig
+from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.core.types import Signal, local_time_ns
 from vwapcli.engine import Candidate, Engine, FilledTrade, PricedCandidate, fill_and_size
 from vwapcli.options.expirations import ExpirySchedule
 from vwapcli.options.quotes import Quote
-from vwapcli.options.spreads import DebitSpread, SkipReason, SpreadPrice
+from vwapcli.options.spreads import DebitSpread, SpreadPrice
 
 DAY = dt.date(2024, 3, 12)
 
@@ -98,7 +99,7 @@ def test_daily_loss_limit_and_open_position_rules_skip_with_reasons() -> None:
 
 
 def test_too_late_candidates_are_skipped_not_traded() -> None:
-    late = Candidate(candidate("ORB", "SPY", "15:55", "15:55", "time", 100.0).signal, DAY, -1, None, float("nan"), "too_late")
+    late = Candidate(candidate("ORB", "SPY", "15:55", "15:55", "time", 100.0).signal, DAY, -1, None, float("nan"), SkipReason.TOO_LATE)
     result = engine(AppConfig()).run([late], [DAY], ["ORB"])
     assert result.trades.empty and result.skipped["reason"].tolist() == ["too_late"]
 
@@ -121,7 +122,7 @@ def test_price_candidate_without_a_quote_is_the_skip_reason() -> None:
 
     built = Engine(AppConfig(), NoQuotes(), ExpirySchedule.load(), {"SPY": [DAY]}, "fake")
     skip = built.price_candidate(candidate("ORB", "SPY", "10:30", "11:00", "target", 101.20))
-    assert isinstance(skip, SkipReason) and skip.reason == "no_quote"
+    assert isinstance(skip, Skip) and skip.reason == "no_quote"
 
 
 def _priced(entry_mid: float, entry_natural: float, exit_mid: float, exit_natural: float,
@@ -145,9 +146,9 @@ def test_fill_and_size_skips_a_debit_above_the_cap_and_a_zero_size() -> None:
     """Cap 0.5 x width 1.00: a 0.55 debit (mid 0.50, natural 0.60, slippage 0.5) is too high.
     Start-of-day equity 4,000: budget 40 < 55 + 2.60 for one spread -> size_zero."""
     too_high = fill_and_size(_priced(0.50, 0.60, 1.00, 0.90), 0.5, 100_000.0, RiskConfig(), 0.65, 0.5)
-    assert isinstance(too_high, SkipReason) and too_high.reason == "debit_too_high"
+    assert isinstance(too_high, Skip) and too_high.reason == "debit_too_high"
     small = fill_and_size(_priced(0.50, 0.60, 1.00, 0.90), 0.5, 4_000.0, RiskConfig(), 0.65, 0.9)
-    assert isinstance(small, SkipReason) and (small.reason, small.detail) == ("size_zero", "debit 0.55")
+    assert isinstance(small, Skip) and (small.reason, small.detail) == ("size_zero", "debit 0.55")
 
 
 def test_an_exit_without_a_quote_is_filled_at_intrinsic_clipped_inside_the_width() -> None:
@@ -167,13 +168,13 @@ def test_the_walk_takes_prices_from_the_given_lookup_and_prices_nothing_it_refus
     ]
     asked: list[int] = []
 
-    def lookup(i: int) -> PricedCandidate | SkipReason:
+    def lookup(i: int) -> PricedCandidate | Skip:
         asked.append(i)
         return eng.price_candidate(cands[i])
 
     walk = eng.walk(cands, [DAY], ["ORB"], price=lookup)
     assert asked == [0, 2]
-    assert [(i, type(o).__name__) for i, o in walk.outcomes] == [(0, "FilledTrade"), (1, "SkipReason"),
+    assert [(i, type(o).__name__) for i, o in walk.outcomes] == [(0, "FilledTrade"), (1, "Skip"),
                                                                  (2, "FilledTrade")]
     assert walk.equity == [100_000.0 + walk.day_pnl[0]]
     assert walk.trade_pnl().tolist() == [o.pnl for _, o in walk.outcomes if isinstance(o, FilledTrade)]

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from vwapcli.config import OptionsConfig
+from vwapcli.core.skips import Skip
 from vwapcli.core.types import DailyBars
 from vwapcli.errors import DataValidationError
 from vwapcli.options.pricing import bs_price, year_fraction
@@ -18,7 +19,6 @@ from vwapcli.options.quotes import (
     ChainQuoteSource,
     ModelQuoteSource,
     Quote,
-    QuoteRejection,
     QuoteSource,
     model_leg_quote,
     option_quotes_path,
@@ -161,7 +161,7 @@ def test_chain_rejects_stale_crossed_locked_and_missing_quotes(
 ) -> None:
     ts = _ns("2024-03-15 15:00")
     answer = chain.lookup("SPY", ts, EXPIRY, strike, right)  # type: ignore[arg-type]
-    assert isinstance(answer, QuoteRejection) and answer.reason == reason
+    assert isinstance(answer, Skip) and answer.reason == reason
     with caplog.at_level(logging.INFO, logger="vwapcli.options"):
         assert chain.quote("SPY", ts, EXPIRY, strike, right, 0.0) is None  # type: ignore[arg-type]
     assert reason in caplog.text
@@ -169,7 +169,7 @@ def test_chain_rejects_stale_crossed_locked_and_missing_quotes(
 
 def test_chain_quote_before_the_first_quote_of_the_day_is_missing(chain: ChainQuoteSource) -> None:
     answer = chain.lookup("SPY", _ns("2024-03-15 14:00"), EXPIRY, 500.0, "C")
-    assert isinstance(answer, QuoteRejection) and answer.reason == "no_quote"
+    assert isinstance(answer, Skip) and answer.reason == "no_quote"
 
 
 def test_chain_lists_strikes_quoted_as_of_the_query_time(chain: ChainQuoteSource) -> None:

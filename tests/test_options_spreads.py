@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from vwapcli.config import OptionsConfig
+from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.core.types import DailyBars
 from vwapcli.options.expirations import ExpirySchedule, ListingEra
 from vwapcli.options.quotes import ChainQuoteSource, ModelQuoteSource, Quote, write_option_quotes
 from vwapcli.options.spreads import (
     DebitSpread,
-    SkipReason,
     SpreadFill,
     SpreadPrice,
     build_spread,
@@ -103,19 +103,19 @@ def test_a_missing_leg_gives_no_price_and_a_no_quote_reason() -> None:
     one_leg = TableQuotes({500.0: Quote(2.00, 2.10, 2.05)})
     assert price_spread_open(one_leg, CALL_SPREAD, 0, 500.0) is None
     skipped = open_spread(one_leg, CALL_SPREAD, 0, 500.0, 0.5, 0.9)
-    assert isinstance(skipped, SkipReason) and skipped.reason == "no_quote"
+    assert isinstance(skipped, Skip) and skipped.reason == "no_quote"
 
 
 def test_debit_cap_allows_equality_and_skips_above() -> None:
     """0.7 x width 3 = 2.10 (2.0999999999999996 in binary): 2.10 passes, 2.11 is skipped."""
     assert check_max_debit(2.10, 3.0, 0.7) is None
     skipped = check_max_debit(2.11, 3.0, 0.7)
-    assert skipped == SkipReason("debit_too_high", "debit 2.11 > 0.7 x width 3")
+    assert skipped == Skip(SkipReason.DEBIT_TOO_HIGH, "debit 2.11 > 0.7 x width 3")
 
 
 def test_open_spread_skips_a_debit_above_the_cap() -> None:
     """Fill 0.56 on width 1 with max_debit_frac 0.5 -> skipped; with 0.9 -> filled."""
-    assert isinstance(open_spread(LEGS, CALL_SPREAD, 0, 500.0, 0.5, 0.5), SkipReason)
+    assert isinstance(open_spread(LEGS, CALL_SPREAD, 0, 500.0, 0.5, 0.5), Skip)
     assert open_spread(LEGS, CALL_SPREAD, 0, 500.0, 0.5, 0.9) == SpreadFill(
         0.56, pytest.approx(0.51), 0.60, None
     )
@@ -198,7 +198,7 @@ def test_chain_without_strikes_for_the_expiry_skips_with_no_strikes(tmp_path: Pa
         schedule=MWF,
         dte=0,
     )
-    assert isinstance(spread, SkipReason) and spread.reason == "no_strikes"
+    assert isinstance(spread, Skip) and spread.reason == "no_strikes"
 
 
 def test_chain_spread_builds_from_listed_strikes_and_fills_from_quotes(tmp_path: Path) -> None:

@@ -27,9 +27,10 @@ from rich.console import Console
 
 from cli_builders import invoke, sample_store
 from vwapcli.cli import main
+from vwapcli.core.skips import RISK_REASONS
 from vwapcli.report import ReportError
 from vwapcli.report.compare import run_compare
-from vwapcli.report.portfolio import RISK_REASONS, compare_runs
+from vwapcli.report.portfolio import compare_runs
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = Path(__file__).parents[2] / "shared/data/real"

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from vwapcli.config import AppConfig, RiskConfig
+from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.core.types import SessionedBars, Signal, utc_timestamp
 from vwapcli.exits import EXIT_REASONS, plan_exits
 from vwapcli.options.expirations import ExpirySchedule
@@ -36,7 +37,6 @@ from vwapcli.options.spreads import (
     MIN_FILL,
     DebitSpread,
     Side,
-    SkipReason,
     SpreadFill,
     SpreadPrice,
     build_spread,
@@ -70,7 +70,7 @@ class Candidate:
     exit_time_ns: int
     exit_reason: str | None  # None: too late or no matching bar
     underlying_exit: float
-    skip_reason: str | None
+    skip_reason: SkipReason | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,7 @@ class FilledTrade:
     max_loss: float
 
 
-PriceLookup = Callable[[int], "PricedCandidate | SkipReason"]
+PriceLookup = Callable[[int], "PricedCandidate | Skip"]
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class AccountWalk:
     decision order (trade ids follow it). Daily lists have one entry per run session.
     """
 
-    outcomes: list[tuple[int, FilledTrade | SkipReason]]
+    outcomes: list[tuple[int, FilledTrade | Skip]]
     session_dates: list[dt.date]
     day_pnl: list[float]
     equity: list[float]  # closing equity per session
@@ -157,9 +157,9 @@ def plan_candidates(
         reasons = plan.reason.tolist()
         for k, (i, signal) in enumerate(zip(indices, chosen, strict=True)):
             if entry_index[k] < 0:
-                skip = "no_bar"
+                skip: SkipReason | None = SkipReason.NO_BAR
             elif too_late[k]:
-                skip = "too_late"
+                skip = SkipReason.TOO_LATE
             else:
                 skip = None
             out[i] = Candidate(
@@ -186,7 +186,7 @@ def fill_and_size(
     risk: RiskConfig,
     commission: float,
     max_debit_frac: float,
-) -> FilledTrade | SkipReason:
+) -> FilledTrade | Skip:
     """Fill, cap and size one priced entry (SPEC 7 fills, SPEC 8 sizing); pure.
 
     Order of the rules: the opening fill ``m + slippage·(n - m)`` (cents), the debit cap
@@ -201,7 +201,7 @@ def fill_and_size(
         return too_high
     contracts = contracts_for(entry_debit, start_of_day_equity, risk, commission)
     if contracts <= 0:
-        return SkipReason("size_zero", f"debit {entry_debit:.2f}")
+        return Skip(SkipReason.SIZE_ZERO, f"debit {entry_debit:.2f}")
     if priced.exit_quoted:
         exit_credit = fill_price(priced.exit, slippage, width)
     else:
@@ -240,7 +240,7 @@ class Engine:
         self.pricing_memo = pricing_memo
 
     # ------------------------------------------------------------------ pricing
-    def _spread(self, candidate: Candidate) -> DebitSpread | SkipReason:
+    def _spread(self, candidate: Candidate) -> DebitSpread | Skip:
         signal = candidate.signal
         return build_spread(
             symbol=signal.symbol, direction=signal.direction, P=signal.P, P_target=signal.P_target,
@@ -249,10 +249,10 @@ class Engine:
             schedule=self.schedule, dte=self.config.options.dte,
         )
 
-    def price_candidate(self, candidate: Candidate) -> PricedCandidate | SkipReason:
+    def price_candidate(self, candidate: Candidate) -> PricedCandidate | Skip:
         """The spread a candidate trades and its opening and closing mid/natural (SPEC 7).
 
-        A SkipReason (no_strikes, no_quote, no_vol, ...) when it cannot be priced at entry.
+        A Skip (no_strikes, no_quote, no_vol, ...) when it cannot be priced at entry.
         Depends on the quote source, the schedule and ``dte`` only, never on the account.
         """
         signal = candidate.signal
@@ -265,26 +265,26 @@ class Engine:
             if key not in memo:
                 memo[key] = self._spread(candidate)
             spread = memo[key]
-        if isinstance(spread, SkipReason):
+        if isinstance(spread, Skip):
             return spread
         entry = self._price(spread, signal.entry_time_ns, signal.P, "open")
-        if isinstance(entry, SkipReason):
+        if isinstance(entry, Skip):
             return entry
         exit_price = self._price(spread, candidate.exit_time_ns, candidate.underlying_exit, "close")
-        if isinstance(exit_price, SkipReason):
+        if isinstance(exit_price, Skip):
             # No usable quote at the exit (chain mode): the spread is valued at intrinsic.
             intrinsic = _intrinsic_spread_value(spread, candidate.underlying_exit)
             return PricedCandidate(spread, entry, SpreadPrice(intrinsic, intrinsic), exit_quoted=False)
         return PricedCandidate(spread, entry, exit_price)
 
-    def _price(self, spread: DebitSpread, ts_ns: int, spot: float, side: Side) -> SpreadPrice | SkipReason:
+    def _price(self, spread: DebitSpread, ts_ns: int, spot: float, side: Side) -> SpreadPrice | Skip:
         memo = self.pricing_memo
         if memo is None:
             return price_spread(self.quotes, spread, ts_ns, spot, side)
         key = (side, spread, ts_ns, spot)
         if key not in memo:
             memo[key] = price_spread(self.quotes, spread, ts_ns, spot, side)
-        price: SpreadPrice | SkipReason = memo[key]
+        price: SpreadPrice | Skip = memo[key]
         return price
 
     # ------------------------------------------------------------------ account
@@ -312,7 +312,7 @@ class Engine:
         # What a day without candidates adds: the sum of the strategies' zero P&L.
         quiet_day_pnl = sum(dict.fromkeys(strategy_names, 0.0).values())
         equity = risk.starting_equity
-        outcomes: list[tuple[int, FilledTrade | SkipReason]] = []
+        outcomes: list[tuple[int, FilledTrade | Skip]] = []
         day_pnls: list[float] = []
         closes: list[float] = []
         limit_hits: list[bool] = []
@@ -338,14 +338,14 @@ class Engine:
                 ledger.realize_until(signal.entry_time_ns)
                 reason = candidate.skip_reason or ledger.rejection(signal.strategy_name, signal.symbol)
                 if reason is not None:
-                    outcomes.append((i, SkipReason(reason)))
+                    outcomes.append((i, Skip(reason)))
                     continue
                 priced = lookup(i)
-                outcome = priced if isinstance(priced, SkipReason) else fill_and_size(
+                outcome = priced if isinstance(priced, Skip) else fill_and_size(
                     priced, slippage, ledger.start_of_day_equity, risk, commission, max_debit_frac
                 )
                 outcomes.append((i, outcome))
-                if isinstance(outcome, SkipReason):
+                if isinstance(outcome, Skip):
                     continue
                 n_trades += 1
                 ledger.open_positions.append(OpenPosition(
@@ -381,8 +381,8 @@ class Engine:
         for i, outcome in walk.outcomes:
             candidate = candidates[i]
             signal = candidate.signal
-            if isinstance(outcome, SkipReason):
-                reason = outcome.reason or "unknown"
+            if isinstance(outcome, Skip):
+                reason = outcome.reason.value
                 skipped.append(_skip_row(signal, reason, outcome.detail))
                 log.info("skipped %s %s: %s %s", signal.symbol, signal.entry_time.isoformat(), reason,
                          outcome.detail, extra={"strategy": signal.strategy_name})

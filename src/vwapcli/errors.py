@@ -1,17 +1,29 @@
 """One exception type per user-facing failure.
 
 The CLI catches :class:`VwapcliError` once, at the top, and prints ``str(error)`` as a
-single red line with exit code 2. Messages must therefore be complete sentences that
+single red line with exit code 2 (``ExitStatus.USER_ERROR``). Messages must therefore be complete sentences that
 name the file, the row or timestamp, and the rule that was broken.
 """
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """What ``vwapcli`` exits with: scripts and CI gates read these numbers."""
+
+    SUCCESS = 0
+    CHECK_FAILED = 1  # `report --check`: the verdict (or a portfolio criterion) FAILs
+    INTERNAL_ERROR = 1  # a bug, not the user's input: one line, rerun with --debug
+    USER_ERROR = 2  # a VwapcliError: one line naming the file, row or rule
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), nothing half-written kept
+
 
 class VwapcliError(Exception):
     """Base of every error the user is meant to read (no traceback)."""
 
-    exit_code: int = 2
+    exit_code: ExitStatus = ExitStatus.USER_ERROR
 
 
 class ConfigError(VwapcliError):

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from vwapcli.config import RiskConfig
+from vwapcli.core.skips import SkipReason
 
 LEGS_PER_SPREAD = 2
 SIDES_PER_TRADE = 2  # entry and exit
@@ -81,13 +82,13 @@ class DayLedger:
     def loss_limit_dollars(self) -> float:
         return self.start_of_day_equity * self.risk.daily_loss_limit_pct / 100.0
 
-    def rejection(self, strategy_name: str, symbol: str) -> str | None:
+    def rejection(self, strategy_name: str, symbol: str) -> SkipReason | None:
         """The first limit an entry would break, or None (SPEC 8 order)."""
         if self.loss_limit_hit:
-            return "daily_loss_limit"
+            return SkipReason.DAILY_LOSS_LIMIT
         for position in self.open_positions:
             if position.strategy_name == strategy_name and position.symbol == symbol:
-                return "position_open"
+                return SkipReason.POSITION_OPEN
         if len(self.open_positions) >= self.risk.max_open_positions:
-            return "max_open_positions"
+            return SkipReason.MAX_OPEN_POSITIONS
         return None

@@ -13,8 +13,6 @@ import csv
 import datetime as dt
 import io
 import math
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from vwapcli.atomic_write import atomic_write, atomic_write_text
 from vwapcli.config import AppConfig, load_config
 from vwapcli.core.daily import daily_bars, present_sessions
 from vwapcli.core.registry import registered
@@ -218,30 +217,16 @@ def _signals_table(signals: Sequence[Signal]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    # Temp file in the target folder, then rename: readers never see a half-written file.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    temp = Path(temp_name)
-    try:
-        write(temp)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
 def write_signals(signals: Sequence[Signal], path: str | Path) -> Path:
     """Write the signal table as CSV or Parquet (by suffix), atomically and deterministically."""
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix == ".csv":
         text = signals_csv_text(signals)
-        _atomic_write(target, lambda temp: temp.write_text(text, encoding="utf-8", newline=""))
+        atomic_write_text(target, text)
     elif suffix in (".parquet", ".pq"):
         table = _signals_table(signals)
-        _atomic_write(target, lambda temp: pq.write_table(table, temp, compression="zstd"))
+        atomic_write(target, lambda temporary: pq.write_table(table, temporary, compression="zstd"))
     else:
         raise ConfigError(f"--out {target}: signal output must end in .csv or .parquet")
     return target

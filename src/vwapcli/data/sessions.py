@@ -17,7 +17,6 @@ import hashlib
 import importlib.util
 import logging
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -25,6 +24,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from vwapcli.atomic_write import atomic_write
 from vwapcli.cache_dir import user_cache_dir
 from vwapcli.core.types import NEW_YORK, SessionedBars, timeframe_ns
 from vwapcli.errors import StoreError
@@ -96,11 +96,11 @@ def _cache_prefix(code: str) -> str:
 def _store_schedule(path: Path, code: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     """Write the table atomically and drop this code's older tables; never fail the run."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".sessions-", suffix=".npz", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, dates=arrays[0], open_ns=arrays[1], close_ns=arrays[2])
-        os.replace(temporary, path)
+        def save(temporary: Path) -> None:
+            with temporary.open("wb") as handle:  # a handle: np.savez would append ".npz" to a name
+                np.savez(handle, dates=arrays[0], open_ns=arrays[1], close_ns=arrays[2])
+
+        atomic_write(path, save)
         for old in path.parent.glob(f"{_cache_prefix(code)}*.npz"):
             if old != path:
                 old.unlink(missing_ok=True)

@@ -19,9 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +31,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from vwapcli.atomic_write import atomic_write, atomic_write_bytes
 from vwapcli.core.types import local_time_ns
 from vwapcli.data.sessions import DateLike, as_date, new_york_dates, utc_ns
 from vwapcli.data.validation import (
@@ -70,43 +69,9 @@ def normalize_symbol(symbol: str) -> str:
     return cleaned
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# mkstemp creates 0600 files; published store files get the usual umask-derived mode.
-_FILE_MODE = 0o666 & ~_current_umask()
-
-
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` via a temp file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def atomic_write_table(table: pa.Table, path: Path) -> None:
     """Write a Parquet file atomically (zstd); a crash leaves the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The leading dot keeps pyarrow.dataset from ever listing a half-written file.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda temporary: pq.write_table(table, temporary, compression="zstd"))
 
 
 def bars_table(df: pd.DataFrame) -> pa.Table:

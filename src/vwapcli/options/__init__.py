@@ -19,13 +19,11 @@ from vwapcli.options.quotes import (
     ChainQuoteSource,
     ModelQuoteSource,
     Quote,
-    QuoteRejection,
     QuoteSource,
     write_option_quotes,
 )
 from vwapcli.options.spreads import (
     DebitSpread,
-    SkipReason,
     SpreadFill,
     SpreadPrice,
     build_spread,
@@ -47,9 +45,7 @@ __all__ = [
     "ModelQuoteSource",
     "NoStrikeError",
     "Quote",
-    "QuoteRejection",
     "QuoteSource",
-    "SkipReason",
     "SpreadFill",
     "SpreadPrice",
     "VolatilityModel",

@@ -3,7 +3,7 @@
 Both answer ``quote(symbol, ts_ns, expiry, strike, right, spot) -> Quote | None`` and
 ``listed_strikes(symbol, ts_ns, expiry, right, spot) -> np.ndarray``. ``None`` means "no
 trade", and the reason is logged on ``vwapcli.options``; ``lookup`` returns the same
-answer with the reason as a value (``QuoteRejection``) for callers that record it.
+answer with the reason as a value (a ``Skip``) for callers that record it.
 
 Chain store layout (hive-style folders, one file per underlying, expiry and trade date)::
 
@@ -20,10 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import os
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
@@ -32,7 +31,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vwapcli.atomic_write import atomic_write
 from vwapcli.config import OptionsConfig
+from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.core.types import NEW_YORK
 from vwapcli.errors import DataValidationError, StoreError
 from vwapcli.options.pricing import bs_price_scalar, round_to_cent, year_fraction
@@ -58,17 +59,6 @@ class Quote:
     ask: float
     mid: float
     iv: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class QuoteRejection:
-    """Why there is no usable quote: a short code for skipped.csv and a one-line detail."""
-
-    reason: str  # no_quote | stale_quote | crossed_quote | locked_quote | no_vol
-    detail: str
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.detail}"
 
 
 @runtime_checkable
@@ -147,16 +137,16 @@ class ModelQuoteSource:
 
     def lookup(
         self, symbol: str, ts_ns: int, expiry: dt.date, strike: float, right: Right, spot: float
-    ) -> Quote | QuoteRejection:
+    ) -> Quote | Skip:
         """The model quote, or why there is none (no vol model, too little vol history)."""
         model = self.vol_models.get(symbol)
         if model is None:
-            return QuoteRejection("no_vol", f"no volatility model for {symbol}")
+            return Skip(SkipReason.NO_VOL, f"no volatility model for {symbol}")
         trade_date = new_york_date(ts_ns)
         vol = model.vol_at(trade_date, strike, spot)
         if math.isnan(vol):
-            return QuoteRejection(
-                "no_vol",
+            return Skip(
+                SkipReason.NO_VOL,
                 f"{symbol} {trade_date}: fewer than {self.config.iv_lookback} prior daily closes"
                 if self.config.iv_source == "realized"
                 else f"{symbol} {trade_date}: no IV index value before this date",
@@ -170,7 +160,7 @@ class ModelQuoteSource:
         self, symbol: str, ts_ns: int, expiry: dt.date, strike: float, right: Right, spot: float
     ) -> Quote | None:
         answer = self.lookup(symbol, ts_ns, expiry, strike, right, spot)
-        if isinstance(answer, QuoteRejection):
+        if isinstance(answer, Skip):
             log.info("no model quote for %s: %s", _leg_label(symbol, expiry, strike, right), answer)
             return None
         return answer
@@ -277,21 +267,10 @@ def write_option_quotes(
             ["ts", "right", "strike"], kind="stable"
         )
         path = option_quotes_path(root, str(underlying), exp, day)
-        _write_atomic(pa.Table.from_pandas(part, preserve_index=False), path)
+        table = pa.Table.from_pandas(part, preserve_index=False)
+        atomic_write(path, partial(pq.write_table, table))
         written.append(path)
     return written
-
-
-def _write_atomic(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".part-", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        pq.write_table(table, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
@@ -378,33 +357,33 @@ class ChainQuoteSource:
         strike: float,
         right: Right,
         spot: float | None = None,
-    ) -> Quote | QuoteRejection:
+    ) -> Quote | Skip:
         """The as-of quote for one leg, or why it cannot be used."""
         label = _leg_label(symbol, expiry, strike, right)
         chain = self._day(symbol, expiry, ts_ns)
         if chain is None:
-            return QuoteRejection(
-                "no_quote", f"{label}: no quotes stored for {new_york_date(ts_ns)}"
+            return Skip(
+                SkipReason.NO_QUOTE, f"{label}: no quotes stored for {new_york_date(ts_ns)}"
             )
         bounds = chain.groups.get((right, round(strike * MICROS_PER_DOLLAR)))
         if bounds is None:
-            return QuoteRejection("no_quote", f"{label}: strike not quoted that day")
+            return Skip(SkipReason.NO_QUOTE, f"{label}: strike not quoted that day")
         a, b = bounds
         i = a + int(np.searchsorted(chain.ts[a:b], ts_ns, side="right")) - 1
         when = pd.Timestamp(int(ts_ns), tz="UTC").isoformat()
         if i < a:
-            return QuoteRejection("no_quote", f"{label}: no quote at or before {when}")
+            return Skip(SkipReason.NO_QUOTE, f"{label}: no quote at or before {when}")
         age_ns = int(ts_ns) - int(chain.ts[i])
         bid, ask = float(chain.bid[i]), float(chain.ask[i])
         if age_ns > self.max_age_ns:
-            return QuoteRejection(
-                "stale_quote",
+            return Skip(
+                SkipReason.STALE_QUOTE,
                 f"{label}: last quote {age_ns / 1e9:g}s old at {when} (max {self.max_age_ns / 1e9:g}s)",
             )
         if bid > ask:
-            return QuoteRejection("crossed_quote", f"{label}: bid {bid:g} > ask {ask:g} at {when}")
+            return Skip(SkipReason.CROSSED_QUOTE, f"{label}: bid {bid:g} > ask {ask:g} at {when}")
         if bid == ask:
-            return QuoteRejection("locked_quote", f"{label}: bid == ask == {bid:g} at {when}")
+            return Skip(SkipReason.LOCKED_QUOTE, f"{label}: bid == ask == {bid:g} at {when}")
         iv = None
         if chain.iv is not None and math.isfinite(chain.iv[i]):
             iv = float(chain.iv[i])
@@ -420,7 +399,7 @@ class ChainQuoteSource:
         spot: float | None = None,
     ) -> Quote | None:
         answer = self.lookup(symbol, ts_ns, expiry, strike, right, spot)
-        if isinstance(answer, QuoteRejection):
+        if isinstance(answer, Skip):
             log.info("no chain quote: %s", answer)
             return None
         return answer

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.core.types import Direction
 from vwapcli.options.expirations import ExpirySchedule
 from vwapcli.options.pricing import round_to_cent
-from vwapcli.options.quotes import Quote, QuoteRejection, QuoteSource, Right
+from vwapcli.options.quotes import Quote, QuoteSource, Right
 from vwapcli.options.strikes import MICROS_PER_DOLLAR, NoStrikeError, choose_strikes
 
 Side = Literal["open", "close"]
@@ -65,17 +66,6 @@ class SpreadFill:
     iv_long: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SkipReason:
-    """Why a signal gets no spread: a short code for skipped.csv and a one-line detail."""
-
-    reason: str  # no_strikes | no_quote | stale_quote | crossed_quote | locked_quote | no_vol | debit_too_high
-    detail: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.detail}" if self.detail else self.reason
-
-
 def _micros(value: float) -> int:
     return round(value * MICROS_PER_DOLLAR)
 
@@ -91,7 +81,7 @@ def build_spread(
     source: QuoteSource,
     schedule: ExpirySchedule,
     dte: int,
-) -> DebitSpread | SkipReason:
+) -> DebitSpread | Skip:
     """The spread a signal trades: right by direction, expiry by schedule, strikes by SPEC 7.
 
     ``P`` (the trigger bar's close) is the spot used to list model strikes.
@@ -104,37 +94,35 @@ def build_spread(
     try:
         k_long, k_short = choose_strikes(direction, P, P_target, listed)
     except NoStrikeError as error:
-        return SkipReason("no_strikes", f"{symbol} {choice.expiry.isoformat()} {right}: {error}")
+        return Skip(SkipReason.NO_STRIKES, f"{symbol} {choice.expiry.isoformat()} {right}: {error}")
     width = abs(_micros(k_short) - _micros(k_long)) / MICROS_PER_DOLLAR
     return DebitSpread(symbol, right, choice.expiry, k_long, k_short, width, choice.note)
 
 
 def _leg(
     source: QuoteSource, spread: DebitSpread, ts_ns: int, strike: float, spot: float
-) -> Quote | SkipReason:
+) -> Quote | Skip:
     lookup = getattr(source, "lookup", None)
     if lookup is not None:
         answer = lookup(spread.symbol, ts_ns, spread.expiry, strike, spread.right, spot)
-        if isinstance(answer, QuoteRejection):
-            return SkipReason(answer.reason, answer.detail)
         return answer
     quote = source.quote(spread.symbol, ts_ns, spread.expiry, strike, spread.right, spot)
     if quote is None:
-        return SkipReason(
-            "no_quote", f"{spread.symbol} {spread.expiry.isoformat()} {strike:g}{spread.right}"
+        return Skip(
+            SkipReason.NO_QUOTE, f"{spread.symbol} {spread.expiry.isoformat()} {strike:g}{spread.right}"
         )
     return quote
 
 
 def price_spread(
     source: QuoteSource, spread: DebitSpread, ts_ns: int, spot: float, side: Side
-) -> SpreadPrice | SkipReason:
+) -> SpreadPrice | Skip:
     """Mid and natural for opening (buying) or closing (selling) the spread, or why not."""
     long_leg = _leg(source, spread, ts_ns, spread.k_long, spot)
-    if isinstance(long_leg, SkipReason):
+    if isinstance(long_leg, Skip):
         return long_leg
     short_leg = _leg(source, spread, ts_ns, spread.k_short, spot)
-    if isinstance(short_leg, SkipReason):
+    if isinstance(short_leg, Skip):
         return short_leg
     mid = long_leg.mid - short_leg.mid
     # Open: pay the long leg's ask, receive the short leg's bid; close: the reverse.
@@ -148,7 +136,7 @@ def price_spread_open(
 ) -> SpreadPrice | None:
     """Opening price: mid = mid_long - mid_short, natural = ask_long - bid_short (None: no quote)."""
     price = price_spread(source, spread, ts_ns, spot, "open")
-    return None if isinstance(price, SkipReason) else price
+    return None if isinstance(price, Skip) else price
 
 
 def price_spread_close(
@@ -156,7 +144,7 @@ def price_spread_close(
 ) -> SpreadPrice | None:
     """Closing price: mid = mid_long - mid_short, natural = bid_long - ask_short (None: no quote)."""
     price = price_spread(source, spread, ts_ns, spot, "close")
-    return None if isinstance(price, SkipReason) else price
+    return None if isinstance(price, Skip) else price
 
 
 def fill_price(price: SpreadPrice, slippage: float, width: float) -> float:
@@ -176,16 +164,16 @@ def _fill_ceiling(width: float) -> float:
     return round_to_cent(width - MIN_FILL)
 
 
-def check_max_debit(debit: float, width: float, max_debit_frac: float) -> SkipReason | None:
-    """SkipReason when the debit exceeds ``max_debit_frac·width`` (equal is allowed).
+def check_max_debit(debit: float, width: float, max_debit_frac: float) -> Skip | None:
+    """Skip when the debit exceeds ``max_debit_frac·width`` (equal is allowed).
 
     Compared in micro-dollars: ``0.7 * 3.0`` is 2.0999999999999996 in binary, and a 2.10
     debit must not be skipped for being "above" it.
     """
     cap = _micros(max_debit_frac * width)
     if _micros(debit) > cap:
-        return SkipReason(
-            "debit_too_high", f"debit {debit:.2f} > {max_debit_frac:g} x width {width:g}"
+        return Skip(
+            SkipReason.DEBIT_TOO_HIGH, f"debit {debit:.2f} > {max_debit_frac:g} x width {width:g}"
         )
     return None
 
@@ -197,10 +185,10 @@ def open_spread(
     spot: float,
     slippage: float,
     max_debit_frac: float,
-) -> SpreadFill | SkipReason:
+) -> SpreadFill | Skip:
     """Price and fill the opening debit, skipping (with the reason) above the debit cap."""
     price = price_spread(source, spread, ts_ns, spot, "open")
-    if isinstance(price, SkipReason):
+    if isinstance(price, Skip):
         return price
     debit = fill_price(price, slippage, spread.width)
     too_high = check_max_debit(debit, spread.width, max_debit_frac)
@@ -211,10 +199,10 @@ def open_spread(
 
 def close_spread(
     source: QuoteSource, spread: DebitSpread, ts_ns: int, spot: float, slippage: float
-) -> SpreadFill | SkipReason:
-    """Price and fill the closing credit (``SkipReason`` when a leg has no usable quote)."""
+) -> SpreadFill | Skip:
+    """Price and fill the closing credit (``Skip`` when a leg has no usable quote)."""
     price = price_spread(source, spread, ts_ns, spot, "close")
-    if isinstance(price, SkipReason):
+    if isinstance(price, Skip):
         return price
     return SpreadFill(
         fill_price(price, slippage, spread.width), price.mid, price.natural, price.iv_long

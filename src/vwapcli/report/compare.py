@@ -20,6 +20,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from vwapcli.core.skips import RISK_REASONS
 from vwapcli.report.acceptance import (
     verdict_rich_table,
 )
@@ -34,7 +35,6 @@ from vwapcli.report.html import (
 )
 from vwapcli.report.metrics import drawdown_series
 from vwapcli.report.portfolio import (
-    RISK_REASONS,
     Comparison,
     Kind,
     MetricChange,

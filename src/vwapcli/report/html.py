@@ -36,6 +36,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from vwapcli.atomic_write import atomic_write_text
 from vwapcli.errors import ReportError
 from vwapcli.report.acceptance import (
     Assessment,
@@ -853,8 +854,7 @@ def render_page(page: ReportPage) -> str:
 def write_page(html_path: Path, html: str, json_name: str, json_text: str, what: str) -> None:
     """Write the page and its JSON companion beside it; a write failure is one ReportError line."""
     try:
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        html_path.write_text(html, "utf-8")
-        (html_path.parent / json_name).write_text(json_text, "utf-8")
+        atomic_write_text(html_path, html)
+        atomic_write_text(html_path.parent / json_name, json_text)
     except OSError as error:
         raise ReportError(f"{html_path}: cannot write {what} ({error.strerror})") from None

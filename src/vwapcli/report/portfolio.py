@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from vwapcli.config import AcceptanceConfig
+from vwapcli.core.skips import RISK_REASONS
 from vwapcli.errors import ReportError
 from vwapcli.report.acceptance import Criterion, Verdict
 from vwapcli.report.bootstrap import paired_day_resamples, percentile_interval, seed_streams
@@ -53,8 +54,6 @@ from vwapcli.report.metrics import (
 )
 from vwapcli.report.run import RunFolder, load_run
 
-# SPEC 8: the limits an entry can break. Everything else is pricing or timing.
-RISK_REASONS = ("daily_loss_limit", "position_open", "max_open_positions", "size_zero")
 SKIP_COLUMNS = ("strategy_name", "symbol", "direction", "entry_time", "reason")
 # run.json fields that say "same data": compared first, in this order.
 DATA_FIELDS = ("data_fingerprint", "timeframe", "start", "end", "symbols")

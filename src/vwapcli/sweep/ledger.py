@@ -17,9 +17,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import hashlib
-import os
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vwapcli import __version__
+from vwapcli.atomic_write import atomic_write
 from vwapcli.errors import StoreError
 
 LEDGER_COLUMNS = [
@@ -147,14 +146,7 @@ def append_trials(path: Path, rows: pd.DataFrame) -> AppendResult:
         if fresh.empty:
             return AppendResult(0, skipped, existing.num_rows)
         combined = pa.concat_tables([existing, _normalise(fresh)])
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            pq.write_table(combined, temp_name, compression="zstd")
-            os.replace(temp_name, path)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda temporary: pq.write_table(combined, temporary, compression="zstd"))
         return AppendResult(len(fresh), skipped, combined.num_rows)
 
 
