@@ -50,9 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     from vwapcli.cli import app  # noqa: F401
 
     lap("import_cli")
+    from vwapcli.app_config import load_config
     from vwapcli.backtest import build_quote_source, exchange_sessions, run_sessions_between
-    from vwapcli.config import load_config
-    from vwapcli.core.registry import registered
     from vwapcli.data.loading import load_market_data
     from vwapcli.engine import Engine, plan_candidates
     from vwapcli.options.expirations import ExpirySchedule
@@ -77,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         schedule=ExpirySchedule.load(None), session_dates=exchange_sessions(config, market_data),
         pricing_source="model",
     )
-    names = [registered()[key].name for key in config.enabled_strategies()]
+    names = config.enabled_strategy_names()
     result = engine.run(candidates, run_sessions_between(market_data, args.start, args.end), names)
     lap("engine")
     with tempfile.TemporaryDirectory() as folder:

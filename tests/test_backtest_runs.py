@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cli_builders import invoke, sample_store
-from vwapcli.config import AppConfig
+from vwapcli.app_config import AppConfig
 from vwapcli.data.loading import load_market_data
 
 

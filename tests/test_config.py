@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vwapcli.config import AppConfig, config_from_dict, load_config
+from vwapcli.app_config import AppConfig, config_from_dict, load_config
 from vwapcli.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,12 +89,12 @@ def test_per_symbol_overrides_fall_back_to_global_values() -> None:
 def test_every_parameter_has_a_description() -> None:
     """Issue 8: every SPEC 5-8 and 11 parameter is a documented field (strategies included)."""
     import vwapcli.config as config_module
-    from vwapcli.core.registry import registered
+    from vwapcli.strategies import catalogue
 
     models = [
         config_module.DataConfig, config_module.OptionsConfig, config_module.SymbolOverride,
         config_module.ExitsConfig, config_module.RiskConfig, config_module.AcceptanceConfig,
-        config_module.PortfolioAcceptance, *(spec.config_model for spec in registered().values()),
+        config_module.PortfolioAcceptance, *(spec.config_model for spec in catalogue().values()),
     ]
     undocumented = [
         f"{model.__name__}.{name}"

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vwapcli.config import AppConfig, RiskConfig
+from vwapcli.app_config import AppConfig
+from vwapcli.config import RiskConfig
 from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.core.types import Signal, local_time_ns
 from vwapcli.engine import Candidate, Engine, FilledTrade, PricedCandidate, fill_and_size

@@ -1,4 +1,4 @@
-"""Every registered strategy is causal (SPEC 4): replay == batch, prefixes agree with the whole.
+"""Every catalogued strategy is causal (SPEC 4): replay == batch, prefixes agree with the whole.
 
 Nothing here names a strategy: the strategies come from the registry with their default
 config blocks, all enabled, so the test holds for whatever is shipped.
@@ -15,18 +15,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from strategy_builders import random_sessioned_bars
-from vwapcli.config import AppConfig
+from vwapcli.app_config import AppConfig
 from vwapcli.core.daily import daily_bars
-from vwapcli.core.registry import registered
 from vwapcli.core.types import MarketState
 from vwapcli.signal_run import compute_signals, write_signals
+from vwapcli.strategies import catalogue
 
 SETTINGS = settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 N_SESSIONS = 22  # enough warm-up for a 20-session ATR
 
 
 def all_enabled() -> AppConfig:
-    return AppConfig().with_strategies(enable=list(registered()))
+    return AppConfig().with_strategies(enable=list(catalogue()))
 
 
 def market(seed: int, drop_fraction: float) -> dict:
@@ -66,7 +66,7 @@ def test_each_strategy_on_a_prefix_emits_the_full_sessions_signals_up_to_then(se
     )
     known_at = int(bars.close_time[n_bars - 1])
     config = all_enabled()
-    for key, spec in registered().items():
+    for key, spec in catalogue().items():
         strategy = spec.factory(config.strategies[key])
         full = strategy.generate_signals(state)
         prefix = strategy.generate_signals(dataclasses.replace(state, bars=bars.prefix(n_bars)))

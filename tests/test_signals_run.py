@@ -19,8 +19,7 @@ import pytest
 from rich.console import Console
 
 from strategy_builders import sessioned_bars, sessioned_from_frame
-from vwapcli.config import AppConfig
-from vwapcli.core.registry import registered
+from vwapcli.app_config import AppConfig
 from vwapcli.core.types import Signal
 from vwapcli.errors import ConfigError
 from vwapcli.signal_run import (
@@ -32,6 +31,7 @@ from vwapcli.signal_run import (
     signals_frame,
     write_signals,
 )
+from vwapcli.strategies import catalogue
 
 REAL_DATA = Path(__file__).parents[2] / "shared/data/real"
 D1, D2, D3 = dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 4)
@@ -182,7 +182,7 @@ def real_spy():
 
 def test_on_real_spy_bars_replay_equals_batch_for_every_shipped_strategy(real_spy):
     """63 real sessions, 390 bars each; the default config with every strategy switched on."""
-    config = AppConfig().with_strategies(enable=list(registered()))
+    config = AppConfig().with_strategies(enable=list(catalogue()))
     batch = compute_signals(config, real_spy, None, None)
     assert batch == compute_signals(config, real_spy, None, None, replay=True)
     assert len({s.entry_time.date() for s in batch}) > 20

@@ -3,7 +3,7 @@
 A copy of the project has the module removed the way SPEC 4 says (its file, its one
 registration line, its config blocks, and its tests, i.e. test files named *vwap*);
 then nothing in src/ or configs/ may still name it, and in a fresh interpreter that
-imports only the copy, the config loads, ORB is the registered strategy and it computes
+imports only the copy, the config loads, ORB is the catalogued strategy and it computes
 signals.
 """
 
@@ -101,14 +101,14 @@ def test_after_deleting_the_vwap_module_nothing_names_it_and_orb_still_runs(tmp_
         import datetime as dt, sys
         import vwapcli
         assert vwapcli.__file__.startswith({str(tmp_path)!r}), vwapcli.__file__
-        from vwapcli.config import load_config
-        from vwapcli.core.registry import registered
+        from vwapcli.app_config import load_config
+        from vwapcli.strategies import catalogue
         from vwapcli.signal_run import compute_signals
         sys.path.insert(0, {str(tmp_path / "tests")!r})
         from strategy_builders import random_sessioned_bars
 
         config = load_config({str(tmp_path / "configs/default.yaml")!r})
-        assert list(registered()) == ["orb"], list(registered())
+        assert list(catalogue()) == ["orb"], list(catalogue())
         assert config.enabled_strategies() == ["orb"], config.enabled_strategies()
         data = {{"SPY": random_sessioned_bars("SPY", dt.date(2024, 1, 2), 5, seed=3)}}
         signals = compute_signals(config, data, None, None)

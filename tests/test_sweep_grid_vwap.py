@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vwapcli.config import AppConfig, config_from_dict
+from vwapcli.app_config import AppConfig, config_from_dict
 from vwapcli.errors import ConfigError
 from vwapcli.sweep.grid import (
     config_hash,

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from vwapcli.app_config import AppConfig, config_from_dict
 from vwapcli.backtest import execute_backtest
-from vwapcli.config import AppConfig, config_from_dict
 from vwapcli.core.types import SessionedBars
 from vwapcli.sweep.trials import TrialSpec, TrialTask, evaluate_task, trial_metrics
 

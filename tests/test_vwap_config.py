@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vwapcli.config import AppConfig, config_from_dict, load_config
+from vwapcli.app_config import AppConfig, config_from_dict, load_config
 from vwapcli.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from strategy_builders import random_session_rows, sessioned_bars, weekdays
-from vwapcli.config import load_config
+from vwapcli.app_config import load_config
 from vwapcli.core.types import NS_PER_MINUTE, local_time_ns
 from vwapcli.signal_run import compute_signals
 

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from strategy_builders import sessioned_bars
 from test_vwap_meanrev_reference import build_sessions, engine_config, scenarios
 from vwapcli.core.daily import daily_bars
-from vwapcli.core.registry import get_spec
 from vwapcli.core.types import MarketState, Signal
 from vwapcli.signal_run import compute_signals, signals_frame, write_signals
+from vwapcli.strategies import catalogue
 
 SETTINGS = settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
@@ -55,7 +55,7 @@ def test_signals_on_a_prefix_are_the_full_sessions_signals_up_to_that_bar(scenar
         bars=bars, daily_history=daily_bars(sessioned).before(last - int(shape["empty_session"])),
     )
     block = engine_config(cfg).strategies["vwap_meanrev"]
-    strategy = get_spec("vwap_meanrev").factory(block)
+    strategy = catalogue()["vwap_meanrev"].factory(block)
     full = strategy.generate_signals(state)
     prefix = strategy.generate_signals(dataclasses.replace(state, bars=bars.prefix(n_bars)))
     known_at = int(bars.close_time[n_bars - 1])

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from strategy_builders import EARLY_CLOSE, daily_history, market_state, sessioned_bars
-from vwapcli.config import load_config
+from vwapcli.app_config import load_config
 from vwapcli.core.types import Signal
 from vwapcli.signal_run import compute_signals
 from vwapcli.strategies.vwap_meanrev import VWAPMeanReversionConfig, VWAPMeanReversionStrategy

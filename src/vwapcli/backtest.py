@@ -18,9 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vwapcli import __version__
-from vwapcli.config import AppConfig, load_config
+from vwapcli.app_config import AppConfig, load_config
 from vwapcli.core.daily import daily_bars
-from vwapcli.core.registry import registered
 from vwapcli.core.types import SessionedBars
 from vwapcli.engine import BacktestResult, Engine, plan_candidates
 from vwapcli.run_folder import default_run_dir, staged_run_dir, write_table
@@ -112,8 +111,7 @@ def execute_backtest(
         pricing_source=config.options.pricing_source,
         slippage=slippage,
     )
-    specs = registered()
-    names = [specs[key].name for key in config.enabled_strategies()]
+    names = config.enabled_strategy_names()
     sessions = run_sessions_between(market_data, start, end)
     if console is None or console.quiet:
         return engine.run(candidates, sessions, names)
@@ -174,8 +172,7 @@ def run_backtest(
     config = load_config(config_path).with_strategies(only=only, enable=enable)
     if slippage is not None:
         config = config.model_copy(update={"options": config.options.model_copy(update={"slippage": slippage})})
-    specs = registered()
-    names = [specs[key].name for key in config.enabled_strategies()]
+    names = config.enabled_strategy_names()
     run_dir = out if out is not None else default_run_dir(Path("reports"), config.enabled_strategies())
     with staged_run_dir(run_dir) as staging, run_log(staging / "run.log"):
         market_data = load_market_data(

@@ -253,8 +253,10 @@ def report(
         if run_dir is None:
             raise typer.BadParameter("give a RUN_DIR (or --compare BASE_RUN RUN)", param_hint="RUN_DIR")
         from vwapcli.report.run import run_report
+        from vwapcli.strategies import catalogue
 
-        code = run_report(run_dir, strategy=strategy, out=out, check=check, console=console)
+        keys = {key: spec.name for key, spec in catalogue().items()}
+        code = run_report(run_dir, strategy=strategy, out=out, check=check, console=console, strategy_keys=keys)
     raise typer.Exit(code)
 
 

@@ -1,9 +1,10 @@
-"""Typed, validated configuration: one frozen pydantic model per component.
+"""Typed, validated configuration of each component: one frozen pydantic model apiece.
 
-``configs/default.yaml`` is the engine's production config. Every SPEC 5-8 and 11
-parameter is a field here (or, for strategies, in the strategy's own module) with the
-SPEC default and a description. Strategy blocks are validated through the registry, so
-this module never names a particular strategy.
+Every SPEC 5-8 and 11 parameter is a field here (strategy parameters live in each
+strategy's own module) with the SPEC default and a description. These models know no
+strategy, so every layer may import them; the whole run's config, which holds the
+strategy blocks, is :class:`vwapcli.app_config.AppConfig`. Also here: where config files
+are found and how YAML is read (one ``ConfigError`` line per problem).
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from vwapcli.core.registry import registered
-from vwapcli.core.strategy import StrategyConfig
 from vwapcli.errors import ConfigError
 
 # The repository's configs/ folder (editable install) holds default.yaml and expirations.yaml.
@@ -104,106 +103,6 @@ class AcceptanceConfig(Frozen):
     bootstrap_seed: int = Field(20240601, description="Seed: the verdict is reproducible.")
     block_length_days: int = Field(20, ge=1, description="Mean block length (stationary bootstrap of daily returns).")
     portfolio: PortfolioAcceptance = Field(default_factory=PortfolioAcceptance)
-
-
-class AppConfig(Frozen):
-    """The whole resolved config of a run, written into run.json."""
-
-    data: DataConfig = Field(default_factory=DataConfig, description="Which bars to read.")
-    strategies: dict[str, SerializeAsAny[StrategyConfig]] = Field(
-        default_factory=dict, validate_default=True
-    )
-    options: OptionsConfig = Field(default_factory=OptionsConfig)
-    exits: ExitsConfig = Field(default_factory=ExitsConfig)
-    risk: RiskConfig = Field(default_factory=RiskConfig)
-    acceptance: AcceptanceConfig = Field(default_factory=AcceptanceConfig)
-
-    @field_validator("strategies", mode="before")
-    @classmethod
-    def _validate_strategy_blocks(cls, value: Any) -> dict[str, StrategyConfig]:
-        # Every registered strategy gets a block (its defaults when absent), so a deleted
-        # block and an explicit `enabled: false` resolve to the same engine behaviour.
-        value = value or {}
-        if not isinstance(value, dict):
-            raise ValueError("must be a mapping of strategy key -> settings")
-        specs = registered()
-        unknown = sorted(set(value) - set(specs))
-        if unknown:
-            raise ValueError(f"unknown strategy {unknown[0]!r}; known: {', '.join(sorted(specs))}")
-        blocks: dict[str, StrategyConfig] = {}
-        for key, spec in specs.items():
-            block = value.get(key) or {}
-            if isinstance(block, StrategyConfig):
-                blocks[key] = block
-                continue
-            try:
-                blocks[key] = spec.config_model.model_validate(block)
-            except ValidationError as error:
-                # Re-raised as a plain message: pydantic cannot extend the location from
-                # inside a validator, so the path is spelled into the text.
-                first = error.errors()[0]
-                where = ".".join(str(part) for part in (key, *first["loc"]))
-                raise ValueError(f"{where}: {_plain_message(first['msg'])}") from None
-        return blocks
-
-    def enabled_strategies(self) -> list[str]:
-        """Config keys of enabled strategies, in registration order."""
-        return [key for key, block in self.strategies.items() if block.enabled]
-
-    def with_strategies(self, only: str | None = None, enable: list[str] | None = None) -> AppConfig:
-        """Apply ``--only NAME`` (that strategy alone) or ``--enable NAME`` (alongside)."""
-        specs = registered()
-        for key in [only, *(enable or [])]:
-            if key is not None and key not in specs:
-                raise ConfigError(f"unknown strategy {key!r}; known: {', '.join(sorted(specs))}")
-        blocks = {}
-        for key, block in self.strategies.items():
-            on = key == only if only is not None else block.enabled or key in (enable or [])
-            blocks[key] = block.model_copy(update={"enabled": on})
-        return self.model_copy(update={"strategies": blocks})
-
-    def resolved_dict(self) -> dict[str, Any]:
-        """JSON-ready resolved config for run.json."""
-        return self.model_dump(mode="json")
-
-
-def _plain_message(message: str) -> str:
-    return message.removeprefix("Value error, ")
-
-
-def _format_validation_error(source: str, error: ValidationError) -> str:
-    first = error.errors()[0]
-    path = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    message = _plain_message(first["msg"])
-    if path == "strategies" and ": " in message and not message.startswith("unknown"):
-        nested, message = message.split(": ", 1)
-        path = f"strategies.{nested}"
-    return f"{source}: {path}: {message}"
-
-
-def config_from_dict(raw: dict[str, Any], source: str = "<config>") -> AppConfig:
-    """Validate a raw mapping; errors become one ``ConfigError`` line with the field path."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: top level must be a mapping, got {type(raw).__name__}")
-    try:
-        return AppConfig.model_validate(raw)
-    except ValidationError as error:
-        raise ConfigError(_format_validation_error(source, error)) from None
-
-
-def load_config(path: str | Path | None = None) -> AppConfig:
-    """Load a YAML config; default ``configs/default.yaml``, else the built-in SPEC defaults.
-
-    The built-in defaults equal configs/default.yaml field for field; the file exists so a
-    trader can read and edit the production config.
-    """
-    if path is None:
-        found = find_config_file("default.yaml")
-        if found is None:
-            return AppConfig()
-        path = found
-    config_path = Path(path)
-    return config_from_dict(read_yaml_file(config_path, "config") or {}, str(config_path))
 
 
 def read_yaml_file(path: Path, what: str) -> Any:

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vwapcli.config import AppConfig, RiskConfig
+from vwapcli.app_config import AppConfig
+from vwapcli.config import RiskConfig
 from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.core.types import SessionedBars, Signal, utc_timestamp
 from vwapcli.exits import EXIT_REASONS, plan_exits

@@ -26,13 +26,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from vwapcli.app_config import AppConfig, load_config
 from vwapcli.atomic_write import atomic_write, atomic_write_text
-from vwapcli.config import AppConfig, load_config
 from vwapcli.core.daily import daily_bars, present_sessions
-from vwapcli.core.registry import registered
 from vwapcli.core.strategy import Strategy
 from vwapcli.core.types import MarketState, SessionedBars, Signal
 from vwapcli.errors import ConfigError
+from vwapcli.strategies import catalogue
 
 BASE_COLUMNS = ("strategy_name", "symbol", "direction", "entry_time", "P", "P_stop", "P_target")
 # Meta keys listed first when present; the rest follow sorted by name.
@@ -42,9 +42,9 @@ ProgressCallback = Callable[[], None]
 
 
 def enabled_strategies(config: AppConfig) -> list[Strategy]:
-    """Build the enabled strategies, in registration order, through the registry."""
+    """Build the enabled strategies, in catalogue order, through the strategy catalogue."""
     strategies: list[Strategy] = []
-    for key, spec in registered().items():
+    for key, spec in catalogue().items():
         block = config.strategies.get(key)
         if block is not None and block.enabled:
             strategies.append(spec.factory(block))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,20 +154,22 @@ def load_run(run_dir: Path) -> RunFolder:
     return RunFolder(run_dir, trades, equity, meta, starting_equity, acceptance, names)
 
 
-def resolve_strategy(run: RunFolder, requested: str) -> str:
-    """Display name for ``requested``: a display name or a config key, case-insensitive."""
+def resolve_strategy(
+    run: RunFolder, requested: str, strategy_keys: Mapping[str, str] | None = None
+) -> str:
+    """Display name for ``requested``: a display name or a config key, case-insensitive.
+
+    ``strategy_keys`` maps config keys to display names (the application's strategy
+    catalogue); run folders outlive strategies, so a key unknown to it is not an error
+    until no strategy of the run matches either.
+    """
     for name in run.strategies:
         if requested == name or requested.casefold() == name.casefold():
             return name
-    try:
-        from vwapcli.core.registry import registered
-
-        specs = registered()
-    except Exception:  # the registry is optional here: run folders outlive strategies
-        specs = {}
-    spec = specs.get(requested) or specs.get(requested.casefold())
-    if spec is not None and spec.name in run.strategies:
-        return spec.name
+    keys = strategy_keys or {}
+    by_key = keys.get(requested) or keys.get(requested.casefold())
+    if by_key is not None and by_key in run.strategies:
+        return by_key
     known = ", ".join(run.strategies) or "none"
     raise ReportError(f"{run.path}: strategy {requested!r} not in this run (run has: {known})")
 
@@ -461,7 +464,12 @@ def print_verdict(console: Console, assessment: Assessment, html_path: Path) -> 
 
 
 def run_report(
-    run_dir: Path, strategy: str | None, out: Path | None, check: bool, console: Console
+    run_dir: Path,
+    strategy: str | None,
+    out: Path | None,
+    check: bool,
+    console: Console,
+    strategy_keys: Mapping[str, str] | None = None,
 ) -> int:
     """Build the report of a run folder; the exit code follows the verdict under ``check``.
 
@@ -474,7 +482,7 @@ def run_report(
     # everything below on the other core (issue 6: the report within seconds).
     tearsheet = start_tearsheet()
     try:
-        return _report(Path(run_dir), strategy, out, check, console, tearsheet)
+        return _report(Path(run_dir), strategy, out, check, console, tearsheet, strategy_keys)
     finally:
         tearsheet.close()
 
@@ -486,9 +494,10 @@ def _report(
     check: bool,
     console: Console,
     tearsheet: TearsheetJob,
+    strategy_keys: Mapping[str, str] | None = None,
 ) -> int:
     run = load_run(run_dir)
-    selected = resolve_strategy(run, strategy) if strategy else ALL
+    selected = resolve_strategy(run, strategy, strategy_keys) if strategy else ALL
     dailies = {selected: daily_equity(run, selected)}
     reader, reader_note = _store_reader(run.meta.get("store"))
     benchmark, benchmark_note = benchmark_returns(reader, run)

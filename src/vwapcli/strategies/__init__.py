@@ -1,8 +1,22 @@
-"""Shipped strategies: one module per strategy, one registration line each."""
+"""Shipped strategies: one module per strategy, one line each in ``SHIPPED``.
 
-from vwapcli.core.registry import register_modules
+Removing a strategy is: delete its file, its line here, its config block. The modules are
+imported when the catalogue is first asked for, not when this package is imported.
+"""
 
-register_modules([
+from __future__ import annotations
+
+from functools import cache
+
+from vwapcli.core.registry import StrategyCatalogue
+
+SHIPPED: tuple[str, ...] = (
     "vwapcli.strategies.orb",
     "vwapcli.strategies.vwap_meanrev",
-])
+)
+
+
+@cache
+def catalogue() -> StrategyCatalogue:
+    """The shipped strategies by config key, in ``SHIPPED`` order."""
+    return StrategyCatalogue.from_modules(SHIPPED)

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vwapcli.config import AppConfig, load_config
+from vwapcli.app_config import AppConfig, load_config
 from vwapcli.core.types import SessionedBars
 from vwapcli.errors import ConfigError
 from vwapcli.sweep.deflated_sharpe import annualised, deflated_sharpe_ratio, expected_max_sharpe

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vwapcli.config import AppConfig, config_from_dict, read_yaml_file
+from vwapcli.app_config import AppConfig, config_from_dict
+from vwapcli.config import read_yaml_file
 from vwapcli.errors import ConfigError
 
 

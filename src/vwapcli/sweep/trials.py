@@ -24,8 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vwapcli.config import AppConfig
-from vwapcli.core.registry import registered
+from vwapcli.app_config import AppConfig
 from vwapcli.core.types import SessionedBars
 from vwapcli.sweep.deflated_sharpe import ReturnMoments, return_moments
 
@@ -239,7 +238,6 @@ def evaluate_task(market_data: dict[str, SessionedBars], task: TrialTask) -> lis
     context = _data_context(market_data, task.data_token)
     sessions = run_sessions_between(market_data, task.start, task.end)
     store = Path(task.store)
-    specs = registered()
     groups: dict[str, list[TrialSpec]] = {}
     for trial in task.trials:
         groups.setdefault(signal_key(trial.config), []).append(trial)
@@ -275,7 +273,7 @@ def evaluate_task(market_data: dict[str, SessionedBars], task: TrialTask) -> lis
             priced_key = (exits_key, pricing_key, expirations, config.options.dte)
             if priced_key not in pricing:
                 pricing[priced_key] = PricingCache(engine, candidates[exits_key])
-            names = [specs[key].name for key in config.enabled_strategies()]
+            names = config.enabled_strategy_names()
             if task.keep_trades:
                 result = engine.run(candidates[exits_key], sessions, names, price=pricing[priced_key])
                 closing = result.equity["equity"].to_numpy(dtype=float) if len(result.equity) else np.array([])
