@@ -13,6 +13,7 @@ import pytest
 from vwapcli.config import OptionsConfig
 from vwapcli.core.skips import Skip
 from vwapcli.core.types import DailyBars
+from vwapcli.data.option_quotes import option_quotes_path, write_option_quotes
 from vwapcli.errors import DataValidationError
 from vwapcli.options.pricing import bs_price, year_fraction
 from vwapcli.options.quotes import (
@@ -21,8 +22,6 @@ from vwapcli.options.quotes import (
     Quote,
     QuoteSource,
     model_leg_quote,
-    option_quotes_path,
-    write_option_quotes,
 )
 from vwapcli.options.volatility import VolatilityModel
 
@@ -226,7 +225,7 @@ def test_bad_right_is_rejected_with_its_row(tmp_path: Path) -> None:
 )
 def test_new_york_date_agrees_with_pandas_around_dst_and_midnight(utc_instant: str) -> None:
     """Independent method: pandas' tz_convert of the same instant."""
-    from vwapcli.options.quotes import new_york_date
+    from vwapcli.core.types import new_york_date
 
     for offset_ns in (0, 999_999_999):
         ts_ns = int(pd.Timestamp(utc_instant, tz="UTC").value) + offset_ns

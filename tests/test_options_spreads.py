@@ -12,8 +12,9 @@ import pytest
 from vwapcli.config import OptionsConfig
 from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.core.types import DailyBars
+from vwapcli.data.option_quotes import write_option_quotes
 from vwapcli.options.expirations import ExpirySchedule, ListingEra
-from vwapcli.options.quotes import ChainQuoteSource, ModelQuoteSource, Quote, write_option_quotes
+from vwapcli.options.quotes import ChainQuoteSource, ModelQuoteSource, Quote
 from vwapcli.options.spreads import (
     DebitSpread,
     SpreadFill,

@@ -136,7 +136,7 @@ def test_chain_exits_without_a_quote_are_valued_at_intrinsic_in_the_sweep_as_in_
 
     import pandas as pd
 
-    from vwapcli.options.quotes import write_option_quotes
+    from vwapcli.data.option_quotes import write_option_quotes
 
     root, market_data = market
     model = _reference(config_from_dict(CONFIGS["defaults_vwap_only"]), root, market_data)[2].trades.head(30)

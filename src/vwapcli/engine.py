@@ -30,10 +30,10 @@ import pandas as pd
 from vwapcli.app_config import AppConfig
 from vwapcli.config import RiskConfig
 from vwapcli.core.skips import Skip, SkipReason
-from vwapcli.core.types import SessionedBars, Signal, utc_timestamp
+from vwapcli.core.types import SessionedBars, Signal, new_york_date, utc_timestamp
 from vwapcli.exits import EXIT_REASONS, plan_exits
 from vwapcli.options.expirations import ExpirySchedule
-from vwapcli.options.quotes import QuoteSource, new_york_date
+from vwapcli.options.quotes import QuoteSource
 from vwapcli.options.spreads import (
     MIN_FILL,
     DebitSpread,

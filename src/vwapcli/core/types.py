@@ -17,7 +17,10 @@ import numpy as np
 import pandas as pd
 
 NEW_YORK = ZoneInfo("America/New_York")
+NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60_000_000_000
+# Prices compared or keyed exactly are held as integer micro-dollars (strikes, widths).
+MICROS_PER_DOLLAR = 1_000_000
 
 Direction = Literal["LONG", "SHORT"]
 
@@ -165,6 +168,16 @@ class Signal:
     @property
     def entry_time_ns(self) -> int:
         return int(self.entry_time.value)
+
+
+def new_york_date(ts_ns: int) -> dt.date:
+    """The New York calendar date of a UTC nanosecond timestamp (the trade date).
+
+    Whole seconds decide the date (floor division, so times before 1970 work too); the
+    standard library's zoneinfo does the DST arithmetic in about a microsecond, which
+    matters on the per-quote path.
+    """
+    return dt.datetime.fromtimestamp(int(ts_ns) // NS_PER_SECOND, tz=NEW_YORK).date()
 
 
 def utc_timestamp(ns: int) -> pd.Timestamp:

@@ -1,6 +1,6 @@
 """The options layer (SPEC 7): expiries, strikes, BSM pricing, quote sources, spreads, fills.
 
-Imports core, config and errors only; never a strategy. The engine drives it through
+Imports core, config, errors and the data layer's option-quote store only; never a strategy. The engine drives it through
 ``build_spread`` -> ``price_spread`` (open and close) -> ``fill_price``; model quotes are
 priced one at a time by ``bs_price_scalar`` (bit-equal to the vectorised ``bs_price``).
 """
@@ -20,7 +20,6 @@ from vwapcli.options.quotes import (
     ModelQuoteSource,
     Quote,
     QuoteSource,
-    write_option_quotes,
 )
 from vwapcli.options.spreads import (
     DebitSpread,
@@ -64,6 +63,5 @@ __all__ = [
     "price_spread_open",
     "round_to_cent",
     "strike_grid",
-    "write_option_quotes",
     "year_fraction",
 ]

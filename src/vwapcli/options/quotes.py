@@ -5,14 +5,9 @@ Both answer ``quote(symbol, ts_ns, expiry, strike, right, spot) -> Quote | None`
 trade", and the reason is logged on ``vwapcli.options``; ``lookup`` returns the same
 answer with the reason as a value (a ``Skip``) for callers that record it.
 
-Chain store layout (hive-style folders, one file per underlying, expiry and trade date)::
-
-    <root>/options/underlying=SPY/expiry=2024-03-15/date=2024-03-14/part-0.parquet
-
-with columns ``ts`` (timestamp[ns, UTC], quote time), ``strike``, ``right`` ("C"/"P"),
-``bid``, ``ask`` and optionally ``bid_size``, ``ask_size``, ``iv``; the folder names carry
-underlying, expiry and the New York trade date. A file is the unit of replacement:
-writing a day again replaces that day's quotes for that expiry.
+The chain source reads the option-quote store of the data layer
+(:mod:`vwapcli.data.option_quotes`, which also documents its layout); this module only
+decides which stored quote answers a query.
 """
 
 from __future__ import annotations
@@ -20,32 +15,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from vwapcli.atomic_write import atomic_write
 from vwapcli.config import OptionsConfig
 from vwapcli.core.skips import Skip, SkipReason
-from vwapcli.core.types import NEW_YORK
-from vwapcli.errors import DataValidationError, StoreError
+from vwapcli.core.types import MICROS_PER_DOLLAR, new_york_date
+from vwapcli.data.option_quotes import DayQuotes, OptionQuoteStore
 from vwapcli.options.pricing import bs_price_scalar, round_to_cent, year_fraction
-from vwapcli.options.strikes import MICROS_PER_DOLLAR, strike_grid
+from vwapcli.options.strikes import strike_grid
 from vwapcli.options.volatility import VolatilityModel
 
 log = logging.getLogger("vwapcli.options")
 
 Right = Literal["C", "P"]
-OPTION_QUOTE_COLUMNS = ("ts", "underlying", "expiry", "strike", "right", "bid", "ask")
-OPTIONAL_QUOTE_COLUMNS = ("bid_size", "ask_size", "iv")
-NS_PER_SECOND = 1_000_000_000
 MIN_HALF_SPREAD = 0.005  # SPEC 7: half_spread = max(0.005, leg_spread_frac·mid/2)
 # Model mode lists strikes this far either side of spot: far beyond any intraday target.
 MODEL_STRIKE_SPAN_FRAC = 0.25
@@ -74,16 +61,6 @@ class QuoteSource(Protocol):
     def listed_strikes(
         self, symbol: str, ts_ns: int, expiry: dt.date, right: Right, spot: float
     ) -> np.ndarray: ...
-
-
-def new_york_date(ts_ns: int) -> dt.date:
-    """The New York calendar date of a UTC nanosecond timestamp (the trade date).
-
-    Whole seconds decide the date (floor division, so times before 1970 work too); the
-    standard library's zoneinfo does the DST arithmetic in about a microsecond, which
-    matters on the per-quote path.
-    """
-    return dt.datetime.fromtimestamp(int(ts_ns) // NS_PER_SECOND, tz=NEW_YORK).date()
 
 
 def _leg_label(symbol: str, expiry: dt.date, strike: float, right: str) -> str:
@@ -174,153 +151,6 @@ class ModelQuoteSource:
         return strike_grid(spot, increment, n)
 
 
-# --------------------------------------------------------------------------- chain store
-def option_quotes_path(
-    root: Path | str, underlying: str, expiry: dt.date, trade_date: dt.date
-) -> Path:
-    """The file that holds one underlying's quotes for one expiry on one trade date."""
-    return (
-        Path(root)
-        / "options"
-        / f"underlying={underlying}"
-        / f"expiry={expiry.isoformat()}"
-        / f"date={trade_date.isoformat()}"
-        / "part-0.parquet"
-    )
-
-
-def _fail(source: str, rows: np.ndarray, rule: str) -> None:
-    if rows.shape[0]:
-        raise DataValidationError(f"{source}: row {int(rows[0])}: {rule}")
-
-
-def write_option_quotes(
-    root: Path | str, df: pd.DataFrame, source: str = "option quotes"
-) -> list[Path]:
-    """Validate and store option quotes, one atomic file per (underlying, expiry, trade date).
-
-    Each file is written to a temporary name and renamed into place, so a reader sees the
-    old day or the new day, never half of one; writing the same day again replaces it.
-    Crossed or locked quotes are stored as they came (they are real data) and rejected
-    at lookup time. Returns the files written, in sorted order.
-    """
-    missing = [c for c in OPTION_QUOTE_COLUMNS if c not in df.columns]
-    if missing:
-        raise DataValidationError(
-            f"{source}: missing column {missing[0]!r} (need {', '.join(OPTION_QUOTE_COLUMNS)})"
-        )
-    frame = df.reset_index(drop=True)
-    ts = frame["ts"]
-    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
-        raise DataValidationError(
-            f"{source}: column 'ts' must be timezone-aware timestamps (UTC), got {ts.dtype}"
-        )
-    ts_ns = ts.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy()
-    right = frame["right"].astype(str).str.strip().str.upper().to_numpy()
-    _fail(source, np.flatnonzero(~np.isin(right, ["C", "P"])), "right must be 'C' or 'P'")
-    strike = pd.to_numeric(frame["strike"], errors="coerce").to_numpy(dtype=np.float64)
-    _fail(
-        source,
-        np.flatnonzero(~(np.isfinite(strike) & (strike > 0))),
-        "strike must be a positive number",
-    )
-    for column in ("bid", "ask"):
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
-        _fail(
-            source,
-            np.flatnonzero(~(np.isfinite(values) & (values >= 0))),
-            f"{column} must be a finite price >= 0",
-        )
-    try:
-        expiry = pd.to_datetime(frame["expiry"]).dt.date
-    except (ValueError, TypeError):
-        raise DataValidationError(f"{source}: column 'expiry' must hold dates") from None
-    trade_date = ts.dt.tz_convert(NEW_YORK).dt.date
-    late = np.flatnonzero((trade_date > expiry).to_numpy())
-    _fail(source, late, "quote time is after its expiry date")
-    stored = pd.DataFrame(
-        {
-            "ts": pd.to_datetime(ts_ns, utc=True).as_unit("ns"),
-            "strike": strike,
-            "right": right,
-            "bid": frame["bid"].to_numpy(dtype=np.float64),
-            "ask": frame["ask"].to_numpy(dtype=np.float64),
-        }
-    )
-    for column in OPTIONAL_QUOTE_COLUMNS:
-        if column in frame.columns:
-            stored[column] = pd.to_numeric(frame[column], errors="coerce").to_numpy(
-                dtype=np.float64
-            )
-    keys = pd.DataFrame(
-        {
-            "underlying": frame["underlying"].astype(str).str.upper(),
-            "expiry": expiry,
-            "date": trade_date,
-        }
-    )
-    written: list[Path] = []
-    for (underlying, exp, day), rows in keys.groupby(
-        ["underlying", "expiry", "date"], sort=True
-    ).groups.items():
-        part = stored.loc[np.sort(np.asarray(rows))].sort_values(
-            ["ts", "right", "strike"], kind="stable"
-        )
-        path = option_quotes_path(root, str(underlying), exp, day)
-        table = pa.Table.from_pandas(part, preserve_index=False)
-        atomic_write(path, partial(pq.write_table, table))
-        written.append(path)
-    return written
-
-
-@dataclass(frozen=True)
-class _DayChain:
-    """One file's quotes, grouped by (right, strike in micro-dollars), each group time-sorted."""
-
-    ts: np.ndarray
-    bid: np.ndarray
-    ask: np.ndarray
-    iv: np.ndarray | None
-    groups: dict[tuple[str, int], tuple[int, int]]
-    first_ts: dict[tuple[str, int], int]
-
-
-def _load_day(path: Path) -> _DayChain:
-    try:
-        table = pq.read_table(path)
-    except (OSError, pa.ArrowInvalid) as error:
-        raise StoreError(f"{path}: unreadable option-quote file ({error})") from None
-    frame = table.to_pandas()
-    ts = frame["ts"].dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy()
-    strike = np.rint(frame["strike"].to_numpy(dtype=np.float64) * MICROS_PER_DOLLAR).astype(
-        np.int64
-    )
-    right = frame["right"].astype(str).to_numpy()
-    is_call = (right == "C").astype(np.int64)
-    order = np.lexsort((ts, strike, is_call))  # stable: equal times keep file order
-    ts, strike, is_call = ts[order], strike[order], is_call[order]
-    key_change = np.flatnonzero((np.diff(strike) != 0) | (np.diff(is_call) != 0)) + 1
-    starts = np.concatenate([[0], key_change])
-    ends = np.concatenate([key_change, [ts.shape[0]]])
-    groups: dict[tuple[str, int], tuple[int, int]] = {}
-    first_ts: dict[tuple[str, int], int] = {}
-    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-        if a == b:
-            continue
-        key = ("C" if is_call[a] else "P", int(strike[a]))
-        groups[key] = (a, b)
-        first_ts[key] = int(ts[a])
-    iv = frame["iv"].to_numpy(dtype=np.float64)[order] if "iv" in frame.columns else None
-    return _DayChain(
-        ts=ts,
-        bid=frame["bid"].to_numpy(dtype=np.float64)[order],
-        ask=frame["ask"].to_numpy(dtype=np.float64)[order],
-        iv=iv,
-        groups=groups,
-        first_ts=first_ts,
-    )
-
-
 class ChainQuoteSource:
     """Real option quotes from the chain store, looked up as of the query time.
 
@@ -331,23 +161,14 @@ class ChainQuoteSource:
     """
 
     name = "chain"
-    _CACHE_FILES = 32
 
     def __init__(self, store_root: Path | str, max_quote_age_seconds: float = 120.0) -> None:
         self.root = Path(store_root)
         self.max_age_ns = round(max_quote_age_seconds * 1e9)
-        self._cache: OrderedDict[Path, _DayChain | None] = OrderedDict()
+        self._store = OptionQuoteStore(self.root)
 
-    def _day(self, symbol: str, expiry: dt.date, ts_ns: int) -> _DayChain | None:
-        path = option_quotes_path(self.root, symbol.upper(), expiry, new_york_date(ts_ns))
-        if path in self._cache:
-            self._cache.move_to_end(path)
-            return self._cache[path]
-        chain = _load_day(path) if path.is_file() else None
-        self._cache[path] = chain
-        if len(self._cache) > self._CACHE_FILES:
-            self._cache.popitem(last=False)
-        return chain
+    def _day(self, symbol: str, expiry: dt.date, ts_ns: int) -> DayQuotes | None:
+        return self._store.day(symbol, expiry, new_york_date(ts_ns))
 
     def lookup(
         self,

@@ -17,9 +17,7 @@ import math
 
 import numpy as np
 
-from vwapcli.core.types import Direction
-
-MICROS_PER_DOLLAR = 1_000_000
+from vwapcli.core.types import MICROS_PER_DOLLAR, Direction
 
 
 class NoStrikeError(ValueError):

@@ -25,14 +25,17 @@ import numpy as np
 import pandas as pd
 
 from vwapcli.core.types import NEW_YORK
+from vwapcli.data.option_quotes import (
+    OPTION_QUOTE_COLUMNS,
+    OPTIONAL_QUOTE_COLUMNS,
+    write_option_quotes,
+)
 from vwapcli.data.store_info import calendar_sessions, session_bar_counts
 from vwapcli.errors import ProviderError
 
 logger = logging.getLogger("vwapcli.providers")
 
 BAR_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
-OPTION_QUOTE_COLUMNS = ("ts", "underlying", "expiry", "strike", "right", "bid", "ask")
-OPTION_QUOTE_OPTIONAL = ("bid_size", "ask_size", "iv")
 
 
 @runtime_checkable
@@ -375,12 +378,6 @@ def fetch_into_store(
 OptionQuoteWriter = Callable[[Any, pd.DataFrame], Any]
 
 
-def _default_option_writer() -> OptionQuoteWriter:
-    from vwapcli.options.quotes import write_option_quotes
-
-    return write_option_quotes
-
-
 def normalise_option_quotes(frame: pd.DataFrame, provider: str) -> pd.DataFrame:
     """Coerce vendor quotes to the option-store schema; rows without both sides are dropped.
 
@@ -404,7 +401,7 @@ def normalise_option_quotes(frame: pd.DataFrame, provider: str) -> pd.DataFrame:
             "ask": pd.to_numeric(frame["ask"], errors="coerce").astype("float64").to_numpy(),
         }
     )
-    for column in OPTION_QUOTE_OPTIONAL:
+    for column in OPTIONAL_QUOTE_COLUMNS:
         if column in frame.columns:
             out[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64").to_numpy()
     usable = out["bid"].notna() & out["ask"].notna() & (out["bid"] >= 0) & (out["ask"] >= 0)
@@ -437,7 +434,7 @@ def fetch_option_quotes_into_store(
     _say(console, f"{provider.name} {underlying} option quotes: {_describe_dates(dates)}")
     if dry_run or not dates:
         return 0
-    write = writer or _default_option_writer()
+    write = writer or write_option_quotes
     total = 0
     for day in dates:
         quotes = normalise_option_quotes(provider.fetch_option_quotes(underlying, [day]), provider.name)
