@@ -51,10 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
     lap("import_cli")
     from vwapcli.app_config import load_config
-    from vwapcli.backtest import build_quote_source, exchange_sessions, run_sessions_between
-    from vwapcli.data.loading import load_market_data
-    from vwapcli.engine import Engine, plan_candidates
-    from vwapcli.options.expirations import ExpirySchedule
+    from vwapcli.data.loading import load_market_data, sessions_between
+    from vwapcli.engine import build_engine, plan_candidates
     from vwapcli.run_folder import write_table
     from vwapcli.signal_run import compute_signals
 
@@ -71,13 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     lap("signals")
     candidates = plan_candidates(signals, market_data, config)
     lap("plan_exits")
-    engine = Engine(
-        config=config, quote_source=build_quote_source(config, market_data, args.store),
-        schedule=ExpirySchedule.load(None), session_dates=exchange_sessions(config, market_data),
-        pricing_source="model",
-    )
+    engine = build_engine(config, market_data, args.store)
     names = config.enabled_strategy_names()
-    result = engine.run(candidates, run_sessions_between(market_data, args.start, args.end), names)
+    result = engine.run(candidates, sessions_between(market_data, args.start, args.end), names)
     lap("engine")
     with tempfile.TemporaryDirectory() as folder:
         write_table(result.trades, Path(folder) / "trades.csv", Path(folder) / "trades.parquet")

@@ -73,14 +73,14 @@ def test_an_empty_default_store_falls_back_to_the_packaged_sample_with_a_notice(
     assert data["SPY"].n_sessions > 50
     notice = console.file.getvalue()  # type: ignore[attr-defined]
     assert "using the packaged sample" in notice and "synthetic" in notice
-    assert Path(load_market_data.last_store) == sample_path()  # type: ignore[attr-defined]
+    assert data.store == sample_path()
 
 
 def test_a_non_empty_default_store_is_read_as_is(store: BarStore) -> None:
     console = quiet()
-    load_market_data(store.root, ["SPY"], None, None, "1m", "XNYS", console, store_is_default=True)
+    data = load_market_data(store.root, ["SPY"], None, None, "1m", "XNYS", console, store_is_default=True)
     assert console.file.getvalue() == ""  # type: ignore[attr-defined]
-    assert Path(load_market_data.last_store) == store.root  # type: ignore[attr-defined]
+    assert data.store == store.root
 
 
 def test_a_request_after_the_last_stored_session_is_a_store_error(store: BarStore) -> None:

@@ -16,7 +16,14 @@ from vwapcli.app_config import AppConfig
 from vwapcli.config import RiskConfig
 from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.core.types import Signal, local_time_ns
-from vwapcli.engine import Candidate, Engine, FilledTrade, PricedCandidate, fill_and_size
+from vwapcli.engine import (
+    Candidate,
+    Engine,
+    FilledTrade,
+    PricedCandidate,
+    SpreadPricer,
+    fill_and_size,
+)
 from vwapcli.options.expirations import ExpirySchedule
 from vwapcli.options.quotes import Quote
 from vwapcli.options.spreads import DebitSpread, SpreadPrice
@@ -47,8 +54,12 @@ def candidate(strategy: str, symbol: str, entry: str, exit_: str, reason: str, u
     return Candidate(signal, DAY, at(exit_), reason, underlying_exit, None)
 
 
+def pricer(source: object) -> SpreadPricer:
+    return SpreadPricer(source, ExpirySchedule.load(), {"SPY": [DAY], "QQQ": [DAY]})  # type: ignore[arg-type]
+
+
 def engine(config: AppConfig) -> Engine:
-    return Engine(config, IntrinsicPlusThirtyCents(), ExpirySchedule.load(), {"SPY": [DAY], "QQQ": [DAY]}, "fake")
+    return Engine(config, pricer(IntrinsicPlusThirtyCents()))
 
 
 def test_a_target_trade_matches_the_hand_computed_fill_size_and_pnl() -> None:
@@ -121,7 +132,7 @@ def test_price_candidate_without_a_quote_is_the_skip_reason() -> None:
         def quote(self, symbol, ts_ns, expiry, strike, right, spot):  # type: ignore[no-untyped-def]
             return None
 
-    built = Engine(AppConfig(), NoQuotes(), ExpirySchedule.load(), {"SPY": [DAY]}, "fake")
+    built = Engine(AppConfig(), pricer(NoQuotes()))
     skip = built.price_candidate(candidate("ORB", "SPY", "10:30", "11:00", "target", 101.20))
     assert isinstance(skip, Skip) and skip.reason == "no_quote"
 
@@ -158,24 +169,40 @@ def test_an_exit_without_a_quote_is_filled_at_intrinsic_clipped_inside_the_width
     assert isinstance(filled, FilledTrade) and filled.exit_credit == 0.99
 
 
-def test_the_walk_takes_prices_from_the_given_lookup_and_prices_nothing_it_refuses() -> None:
-    """A lookup that counts calls: the 10:35 SPY ORB candidate is refused (position_open)
+def test_the_walk_prices_only_the_candidates_the_risk_limits_let_through() -> None:
+    """A pricer that counts calls: the 10:35 SPY ORB candidate is refused (position_open)
     before pricing, so only the two trades are priced; trade outcomes come in time order."""
-    eng = engine(AppConfig())
+    asked: list[str] = []
+
+    class CountingPricer(SpreadPricer):
+        def price(self, candidate: Candidate, dte: int) -> PricedCandidate | Skip:
+            asked.append(f"{candidate.signal.symbol} {candidate.signal.entry_time:%H:%M}")
+            return super().price(candidate, dte)
+
+    eng = Engine(AppConfig(), CountingPricer(IntrinsicPlusThirtyCents(), ExpirySchedule.load(), {"SPY": [DAY], "QQQ": [DAY]}))  # type: ignore[arg-type]
     cands = [
         candidate("ORB", "SPY", "10:30", "10:50", "time", 100.0),
         candidate("ORB", "SPY", "10:35", "10:55", "time", 100.0),
         candidate("ORB", "QQQ", "11:00", "11:30", "time", 100.0),
     ]
-    asked: list[int] = []
-
-    def lookup(i: int) -> PricedCandidate | Skip:
-        asked.append(i)
-        return eng.price_candidate(cands[i])
-
-    walk = eng.walk(cands, [DAY], ["ORB"], price=lookup)
-    assert asked == [0, 2]
+    walk = eng.walk(cands, [DAY], ["ORB"])
+    assert asked == ["SPY 14:30", "QQQ 15:00"]  # UTC: 10:30 and 11:00 New York (EDT)
     assert [(i, type(o).__name__) for i, o in walk.outcomes] == [(0, "FilledTrade"), (1, "Skip"),
                                                                  (2, "FilledTrade")]
     assert walk.equity == [100_000.0 + walk.day_pnl[0]]
-    assert walk.trade_pnl().tolist() == [o.pnl for _, o in walk.outcomes if isinstance(o, FilledTrade)]
+
+
+def test_the_pricer_remembers_prices_by_value_not_by_which_candidate_object_asks() -> None:
+    """Two equal candidates built separately (distinct objects) are priced once: the
+    quote source sees the four leg quotes of the first (2 legs x open/close) and no more."""
+    quotes: list[tuple[float, str]] = []
+
+    class Counting(IntrinsicPlusThirtyCents):
+        def quote(self, symbol, ts_ns, expiry, strike, right, spot):  # type: ignore[no-untyped-def]
+            quotes.append((strike, right))
+            return super().quote(symbol, ts_ns, expiry, strike, right, spot)
+
+    shared = pricer(Counting())
+    first = shared.price(candidate("ORB", "SPY", "10:30", "11:00", "target", 101.20), 0)
+    second = shared.price(candidate("ORB", "SPY", "10:30", "11:00", "target", 101.20), 0)
+    assert first == second and len(quotes) == 4

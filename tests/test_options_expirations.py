@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vwapcli.errors import ConfigError
-from vwapcli.options.expirations import ExpiryChoice, ExpirySchedule
+from vwapcli.options.expirations import ExpiryChoice, ExpirySchedule, SessionDates
 
 D = dt.date
 
@@ -147,11 +147,12 @@ def test_missing_schedule_file_is_a_config_error(tmp_path: Path) -> None:
         ExpirySchedule.load(tmp_path / "nope.yaml")
 
 
-def test_two_symbols_with_their_own_session_lists_are_each_converted_once(
+def test_prepared_session_dates_are_converted_once_however_many_look_ups(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Issue 6 follow-up: alternating SPY/QQQ calls with two list objects used to re-convert
-    a 2,500-date list on every call. Counted conversions: one per list, not one per call."""
+    """Issue 6 follow-up, issue 16: alternating SPY/QQQ look-ups once re-converted a 2,500-date
+    list on every call. A SessionDates value is prepared once (one conversion per symbol
+    here) and look-ups convert nothing; nothing depends on which list object is passed."""
     import vwapcli.options.expirations as expirations
 
     conversions: list[int] = []
@@ -163,7 +164,7 @@ def test_two_symbols_with_their_own_session_lists_are_each_converted_once(
 
     monkeypatch.setattr(expirations, "_session_array", counting)
     schedule = ExpirySchedule.load()
-    spy_sessions, qqq_sessions = list(_sessions()), list(_sessions())
+    spy_sessions, qqq_sessions = SessionDates.of(_sessions()), SessionDates.of(_sessions())
     days = [D(2023, 3, 6), D(2023, 3, 7), D(2023, 3, 8)]
     for day in days:
         assert schedule.expiry_for("SPY", day, 0, spy_sessions).expiry == day
@@ -171,8 +172,8 @@ def test_two_symbols_with_their_own_session_lists_are_each_converted_once(
     assert len(conversions) == 2
 
 
-def test_a_session_list_that_grew_is_converted_again() -> None:
-    """The cache checks the length: sessions appended after a call are seen by the next call."""
+def test_a_plain_session_list_is_read_afresh_on_every_call() -> None:
+    """No cache keyed by the list object: sessions appended after a call are seen by the next call."""
     schedule = ExpirySchedule.load()
     sessions = [d for d in _sessions() if d <= D(2024, 3, 1)]
     # Fri 2024-03-01 is the last known session: dte=1 lands on an assumed weekday, with a note.

@@ -8,7 +8,7 @@ import json
 import logging
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,76 +19,21 @@ from rich.table import Table
 
 from vwapcli import __version__
 from vwapcli.app_config import AppConfig, load_config
-from vwapcli.core.daily import daily_bars
 from vwapcli.core.types import SessionedBars
-from vwapcli.engine import BacktestResult, Engine, plan_candidates
+from vwapcli.data.loading import sessions_between
+from vwapcli.engine import BacktestResult, build_engine, plan_candidates
 from vwapcli.run_folder import default_run_dir, staged_run_dir, write_table
 from vwapcli.runlog import run_log
 
 log = logging.getLogger("vwapcli.backtest")
 
 
-def _session_dates(bars: SessionedBars) -> list[dt.date]:
-    dates: list[dt.date] = bars.session_date.astype("datetime64[D]").tolist()
-    return dates
-
-
-def run_sessions_between(
-    market_data: dict[str, SessionedBars], start: dt.date | None, end: dt.date | None
-) -> list[dt.date]:
-    """Every session of any symbol in [start, end]: the rows of equity.parquet."""
-    days: set[dt.date] = set()
-    for bars in market_data.values():
-        days.update(_session_dates(bars))
-    return sorted(d for d in days if (start is None or d >= start) and (end is None or d <= end))
-
-
-def exchange_sessions(config: AppConfig, market_data: dict[str, SessionedBars]) -> dict[str, list[dt.date]]:
-    """Exchange sessions (not just days with bars) from the data's start to ~2 months past
-    its end, so expiry choice counts real sessions and sees listings after the last trade."""
-    from vwapcli.data.sessions import SessionCalendar
-
-    days = [d for bars in market_data.values() for d in _session_dates(bars)[:1] + _session_dates(bars)[-1:]]
-    if not days:
-        return {symbol: [] for symbol in market_data}
-    calendar = SessionCalendar(config.data.calendar)
-    last = min(max(days) + dt.timedelta(days=60), calendar.last_session)
-    sessions: list[dt.date] = calendar.session_arrays(min(days), last)[0].tolist()
-    # One list object for every symbol: ExpirySchedule converts each list once.
-    return {symbol: sessions for symbol in market_data}
-
-
-def build_quote_source(config: AppConfig, market_data: dict[str, SessionedBars], store: Path):  # type: ignore[no-untyped-def]
-    """The configured quote source: the BSM model (offline default) or a real chain store."""
-    if config.options.pricing_source == "chain":
-        from vwapcli.options.quotes import ChainQuoteSource
-
-        root = Path(config.options.chain_store) if config.options.chain_store else store
-        return ChainQuoteSource(root, config.options.max_quote_age_seconds)
-    from vwapcli.options.quotes import ModelQuoteSource
-    from vwapcli.options.volatility import VolatilityModel
-
-    iv_series: dict[str, pd.Series | None] = {}
-    if config.options.iv_source == "series":
-        from vwapcli.data.store import BarStore
-
-        bar_store = BarStore(store)
-        for symbol in market_data:
-            iv_series[symbol] = bar_store.read_iv_index(symbol)
-    vol_models = {
-        symbol: VolatilityModel(daily_bars(bars), iv_series.get(symbol), config.options)
-        for symbol, bars in market_data.items()
-    }
-    return ModelQuoteSource(config.options, vol_models)
-
-
 def execute_backtest(
     config: AppConfig,
-    market_data: dict[str, SessionedBars],
+    market_data: Mapping[str, SessionedBars],
     start: dt.date | None,
     end: dt.date | None,
     store: Path,
-    slippage: float | None = None,
     console: Console | None = None,
     replay: bool = False,
 ) -> BacktestResult:
@@ -97,22 +42,13 @@ def execute_backtest(
     ``replay`` feeds the strategies bar by bar, as paper trading would; the engine loop
     is the same either way, and so are the trades.
     """
-    from vwapcli.options.expirations import ExpirySchedule
     from vwapcli.signal_run import compute_signals
 
     signals = compute_signals(config, market_data, start, end, replay=replay)
     candidates = plan_candidates(signals, market_data, config)
-    schedule = ExpirySchedule.load(Path(config.options.expirations_file) if config.options.expirations_file else None)
-    engine = Engine(
-        config=config,
-        quote_source=build_quote_source(config, market_data, store),
-        schedule=schedule,
-        session_dates=exchange_sessions(config, market_data),
-        pricing_source=config.options.pricing_source,
-        slippage=slippage,
-    )
+    engine = build_engine(config, market_data, store)
     names = config.enabled_strategy_names()
-    sessions = run_sessions_between(market_data, start, end)
+    sessions = sessions_between(market_data, start, end)
     if console is None or console.quiet:
         return engine.run(candidates, sessions, names)
     with Progress(
@@ -179,13 +115,13 @@ def run_backtest(
             store, symbols, start, end, config.data.timeframe, config.data.calendar, console, store_is_default
         )
         # After a fallback to the packaged sample, the run record names the store actually read.
-        store_read = Path(getattr(load_market_data, "last_store", store))
-        result = execute_backtest(config, market_data, start, end, store_read, slippage, console, replay)
+        store_read = market_data.store
+        result = execute_backtest(config, market_data, start, end, store_read, console, replay)
         write_table(result.trades, staging / "trades.csv", staging / "trades.parquet")
         write_table(result.skipped, staging / "skipped.csv", None)
         write_table(result.equity, None, staging / "equity.parquet")
         bar_store = BarStore(store_read)
-        sessions = run_sessions_between(market_data, start, end)
+        sessions = sessions_between(market_data, start, end)
         run_record = {
             "command": list(command or sys.argv),
             "config": config.resolved_dict(),

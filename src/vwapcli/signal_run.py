@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,7 @@ def _in_range(session_dates: np.ndarray, start: dt.date | None, end: dt.date | N
     return keep
 
 
-def count_sessions(market_data: dict[str, SessionedBars], start: dt.date | None, end: dt.date | None) -> int:
+def count_sessions(market_data: Mapping[str, SessionedBars], start: dt.date | None, end: dt.date | None) -> int:
     """Symbol-sessions with bars in [start, end]: the length of the progress bar."""
     total = 0
     for sessioned in market_data.values():
@@ -95,7 +95,7 @@ def count_sessions(market_data: dict[str, SessionedBars], start: dt.date | None,
 
 def compute_signals(
     config: AppConfig,
-    market_data: dict[str, SessionedBars],
+    market_data: Mapping[str, SessionedBars],
     start: dt.date | None,
     end: dt.date | None,
     replay: bool = False,

@@ -7,7 +7,10 @@ to ``end`` and the caller emits signals only for sessions on or after ``start``.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -28,6 +31,38 @@ from vwapcli.errors import StoreError
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, eq=False)
+class MarketData(Mapping[str, SessionedBars]):
+    """Validated session bars per symbol, and the store they were read from.
+
+    A read-only mapping symbol -> ``SessionedBars`` (what signals, exits and the engine
+    take); ``store`` is the folder actually read, the packaged sample's after a fallback,
+    which is what a run record must name.
+    """
+
+    bars: dict[str, SessionedBars]
+    store: Path
+
+    def __getitem__(self, symbol: str) -> SessionedBars:
+        return self.bars[symbol]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.bars)
+
+    def __len__(self) -> int:
+        return len(self.bars)
+
+
+def sessions_between(
+    market_data: Mapping[str, SessionedBars], start: dt.date | None, end: dt.date | None
+) -> list[dt.date]:
+    """Every session of any symbol in [start, end]: a run's sessions (rows of equity.parquet)."""
+    days: set[dt.date] = set()
+    for bars in market_data.values():
+        days.update(bars.session_date.astype("datetime64[D]").tolist())
+    return sorted(d for d in days if (start is None or d >= start) and (end is None or d <= end))
+
+
 def _present(store: BarStore, timeframe: str) -> str:
     return ", ".join(store.symbols(timeframe)) or "none"
 
@@ -41,7 +76,7 @@ def load_market_data(
     calendar: SessionCalendar | str | None = None,
     console: Console | None = None,
     store_is_default: bool = False,
-) -> dict[str, SessionedBars]:
+) -> MarketData:
     """Validated RTH bars per symbol, grouped into sessions, from the store's first bar to ``end``.
 
     ``start`` only checks that the request overlaps the data: bars before it stay as ATR
@@ -52,8 +87,7 @@ def load_market_data(
     ``end``; DataValidationError (naming the file) for unreadable files or bad rows.
     When ``store_is_default`` and the store is empty or missing, the packaged synthetic
     sample is used instead, with a printed notice. No symbols means every symbol the store
-    holds in ``timeframe``. After the call, ``load_market_data.last_store`` is the folder
-    actually read (the sample's, after a fallback), for the run record.
+    holds in ``timeframe``.
     """
     bar_store = store if isinstance(store, BarStore) else BarStore(store)
     bar_ns = timeframe_ns(timeframe)
@@ -65,8 +99,6 @@ def load_market_data(
             f"({', '.join(bar_store.symbols())}, {SAMPLE_PROVENANCE}). "
             "Run `vwapcli fetch` to load real data."
         )
-
-    setattr(load_market_data, "last_store", bar_store.root)  # noqa: B010 - read by the run record
     requested = list(symbols or []) or bar_store.symbols(timeframe) or bar_store.symbols("1m")
     if not requested:
         raise StoreError(f"{bar_store.root}: no {timeframe} bars in the store (run `vwapcli fetch` first)")
@@ -104,4 +136,4 @@ def load_market_data(
             log.info("%s: resampling 1m bars to %s anchored at the session open", symbol, timeframe)
             sessioned = resample_sessioned(sessioned, bar_ns)
         result[symbol] = sessioned
-    return result
+    return MarketData(result, Path(bar_store.root))

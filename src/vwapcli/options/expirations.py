@@ -38,8 +38,6 @@ MAX_SEARCH_SESSIONS = 70
 # When the caller's sessions end before an expiry is found, weekdays stand in for the
 # missing calendar (holidays unknown there, which the note says).
 CALENDAR_EXTENSION_DAYS = 120
-# Converted session lists kept per schedule (one per symbol is the usual need).
-MAX_CACHED_SESSION_LISTS = 64
 
 
 @dataclass(frozen=True)
@@ -48,6 +46,29 @@ class ExpiryChoice:
 
     expiry: dt.date
     note: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class SessionDates:
+    """Exchange sessions ready for expiry look-ups: sorted unique plain dates, then
+    weekdays standing in for the sessions past the last one (holidays unknown there).
+
+    Prepared once per run (``SessionDates.of``) so a look-up is a bisect on plain dates,
+    with no numpy conversion per trade; the engine holds one per symbol.
+    """
+
+    dates: list[dt.date]
+    known: int  # how many of ``dates`` are real sessions (the rest are weekdays)
+
+    @classmethod
+    def of(cls, session_dates: Sequence[dt.date] | np.ndarray) -> SessionDates:
+        """Sorted, de-duplicated, extended by ``CALENDAR_EXTENSION_DAYS`` of weekdays."""
+        given = _session_array(session_dates)
+        extended: list[dt.date] = _extend_with_weekdays(given, CALENDAR_EXTENSION_DAYS).tolist()
+        return cls(extended, int(given.shape[0]))
+
+
+SessionsLike = SessionDates | Sequence[dt.date] | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -95,11 +116,6 @@ class ExpirySchedule:
         self.holiday_roll.update(holiday_roll or {})
         self.source = source
         self._warned: set[str] = set()
-        # Converted session lists, one per list object the callers pass (one per symbol, or
-        # one shared by all): keyed by id(), and the entry keeps the object alive so its id
-        # cannot be reused while it is cached. A 10-year run's look-ups stay in microseconds
-        # however the callers interleave symbols.
-        self._sessions_cache: dict[int, tuple[object, int, int, list[dt.date]]] = {}
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -175,7 +191,7 @@ class ExpirySchedule:
         return symbol.upper() in self.eras
 
     def expiry_for(
-        self, symbol: str, trade_date: dt.date, dte: int, session_dates: Sequence[dt.date]
+        self, symbol: str, trade_date: dt.date, dte: int, session_dates: SessionsLike
     ) -> ExpiryChoice:
         """The first listed expiry on or after ``trade_date`` with at least ``dte`` sessions to go.
 
@@ -183,11 +199,13 @@ class ExpirySchedule:
         weeks past the last trade date); ``trade_date`` must be one of them. Sessions to
         go are counted in that list: ``dte=0`` is the trade date itself, ``dte=1`` the
         next session. Past the list's end weekdays stand in for sessions, and the note
-        says so.
+        says so. Pass a prepared ``SessionDates`` for repeated look-ups (a plain list is
+        prepared again on every call).
         """
         if dte < 0:
             raise ValueError(f"dte must be >= 0, got {dte}")
-        n_given, sessions = self._sessions(session_dates)
+        prepared = _prepared(session_dates)
+        n_given, sessions = prepared.known, prepared.dates
         if type(trade_date) is not dt.date:
             trade_date = _as_date(np.datetime64(trade_date, "D"))
         start = bisect.bisect_left(sessions, trade_date, 0, n_given)
@@ -237,35 +255,17 @@ class ExpirySchedule:
             )
         return ExpiryChoice(expiry, "; ".join(notes) or None)
 
-    def is_listed(self, symbol: str, day: dt.date, session_dates: Sequence[dt.date]) -> bool:
+    def is_listed(self, symbol: str, day: dt.date, session_dates: SessionsLike) -> bool:
         """Whether ``day`` (a session) is a listed expiry of ``symbol`` (True without a schedule)."""
         eras = self.eras.get(symbol.upper())
         if eras is None:
             return True
-        _, sessions = self._sessions(session_dates)
+        sessions = _prepared(session_dates).dates
         day = _as_date(np.datetime64(day, "D"))
         j = bisect.bisect_left(sessions, day)
         if j >= len(sessions) or sessions[j] != day:
             return False
         return self._is_listed(eras, sessions, j)
-
-    def _sessions(self, session_dates: Sequence[dt.date]) -> tuple[int, list[dt.date]]:
-        """(how many sessions were given, those sessions extended by weekdays past their end).
-
-        Sorted, de-duplicated, as plain dates (cheap to compare, no numpy per look-up);
-        cached per list, keyed by the list's identity and checked against its length, so
-        a list that grew since it was converted is converted again. Lists are not
-        expected to change in place otherwise (the engine builds them once per run).
-        """
-        cached = self._sessions_cache.get(id(session_dates))
-        if cached is not None and cached[0] is session_dates and cached[1] == len(session_dates):
-            return cached[2], cached[3]
-        given = _session_array(session_dates)
-        extended: list[dt.date] = _extend_with_weekdays(given, CALENDAR_EXTENSION_DAYS).tolist()
-        if len(self._sessions_cache) >= MAX_CACHED_SESSION_LISTS:
-            self._sessions_cache.clear()  # bounded: a long-lived schedule never hoards lists
-        self._sessions_cache[id(session_dates)] = (session_dates, len(session_dates), given.shape[0], extended)
-        return given.shape[0], extended
 
     def _is_listed(self, eras: Sequence[ListingEra], sessions: Sequence[dt.date], j: int) -> bool:
         """Session ``j`` carries an expiry if a nominal expiry date rolls onto it.
@@ -304,6 +304,10 @@ class ExpirySchedule:
         if era is None:
             return False
         return day.weekday() in era.weekdays or (era.monthly and _third_friday(day))
+
+
+def _prepared(session_dates: SessionsLike) -> SessionDates:
+    return session_dates if isinstance(session_dates, SessionDates) else SessionDates.of(session_dates)
 
 
 def _era_for(eras: Sequence[ListingEra], day: dt.date) -> ListingEra | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -23,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from vwapcli.config import OptionsConfig
+from vwapcli.core.daily import daily_bars
 from vwapcli.core.skips import Skip, SkipReason
-from vwapcli.core.types import MICROS_PER_DOLLAR, new_york_date
+from vwapcli.core.types import MICROS_PER_DOLLAR, SessionedBars, new_york_date
 from vwapcli.data.option_quotes import DayQuotes, OptionQuoteStore
 from vwapcli.options.pricing import bs_price_scalar, round_to_cent, year_fraction
 from vwapcli.options.strikes import strike_grid
@@ -236,3 +238,27 @@ class ChainQuoteSource:
             k for (r, k), first in chain.first_ts.items() if r == right and first <= ts_ns
         )
         return np.asarray(micros, dtype=np.float64) / MICROS_PER_DOLLAR
+
+
+# --------------------------------------------------------------------------- choice
+def build_quote_source(
+    options: OptionsConfig, market_data: Mapping[str, SessionedBars], store: Path
+) -> QuoteSource:
+    """The quote source ``options`` names (SPEC 7): the BSM model on each symbol's own
+    daily history (offline default), or the chain store (``options.chain_store``, else
+    ``store``). ``iv_source: series`` reads each symbol's IV index from ``store``."""
+    if options.pricing_source == "chain":
+        root = Path(options.chain_store) if options.chain_store else store
+        return ChainQuoteSource(root, options.max_quote_age_seconds)
+    iv_series: dict[str, pd.Series | None] = {}
+    if options.iv_source == "series":
+        from vwapcli.data.store import BarStore
+
+        bar_store = BarStore(store)
+        for symbol in market_data:
+            iv_series[symbol] = bar_store.read_iv_index(symbol)
+    vol_models = {
+        symbol: VolatilityModel(daily_bars(bars), iv_series.get(symbol), options)
+        for symbol, bars in market_data.items()
+    }
+    return ModelQuoteSource(options, vol_models)

@@ -13,17 +13,16 @@ business, not this module's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 from vwapcli.core.skips import Skip, SkipReason
-from vwapcli.core.types import Direction
-from vwapcli.options.expirations import ExpirySchedule
+from vwapcli.core.types import MICROS_PER_DOLLAR, Direction
+from vwapcli.options.expirations import ExpiryChoice, ExpirySchedule, SessionsLike
 from vwapcli.options.pricing import round_to_cent
 from vwapcli.options.quotes import Quote, QuoteSource, Right
-from vwapcli.options.strikes import MICROS_PER_DOLLAR, NoStrikeError, choose_strikes
+from vwapcli.options.strikes import NoStrikeError, choose_strikes
 
 Side = Literal["open", "close"]
 MIN_FILL = 0.01  # SPEC 7: fills are clipped to [0.01, width - 0.01]
@@ -77,7 +76,7 @@ def build_spread(
     P_target: float,
     ts_ns: int,
     trade_date: dt.date,
-    session_dates: Sequence[dt.date],
+    session_dates: SessionsLike,
     source: QuoteSource,
     schedule: ExpirySchedule,
     dte: int,
@@ -86,10 +85,23 @@ def build_spread(
 
     ``P`` (the trigger bar's close) is the spot used to list model strikes.
     """
+    choice = schedule.expiry_for(symbol, trade_date, dte, session_dates)
+    return spread_at_expiry(symbol, direction, P, P_target, ts_ns, choice, source)
+
+
+def spread_at_expiry(
+    symbol: str,
+    direction: Direction,
+    P: float,
+    P_target: float,
+    ts_ns: int,
+    choice: ExpiryChoice,
+    source: QuoteSource,
+) -> DebitSpread | Skip:
+    """:func:`build_spread` once the expiry is chosen: the right and the SPEC 7 strikes."""
     if direction not in ("LONG", "SHORT"):
         raise ValueError(f"direction must be LONG or SHORT, got {direction!r}")
     right: Right = "C" if direction == "LONG" else "P"
-    choice = schedule.expiry_for(symbol, trade_date, dte, session_dates)
     listed = source.listed_strikes(symbol, ts_ns, choice.expiry, right, P)
     try:
         k_long, k_short = choose_strikes(direction, P, P_target, listed)

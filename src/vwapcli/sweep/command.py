@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ TASKS_PER_WORKER = 4
 class SweepData:
     """The bars every task reads, and what identifies them in the ledger."""
 
-    market_data: dict[str, SessionedBars]
+    market_data: Mapping[str, SessionedBars]
     store: Path
     fingerprint: str
     sessions: list[dt.date]
@@ -267,8 +267,7 @@ def _load_data(
     store: Path, base: AppConfig, symbols: list[str] | None, start: dt.date | None, end: dt.date | None,
     points: Sequence[SweepPoint], console: Console,
 ) -> SweepData:
-    from vwapcli.backtest import run_sessions_between
-    from vwapcli.data.loading import load_market_data
+    from vwapcli.data.loading import load_market_data, sessions_between
     from vwapcli.data.store import BarStore
 
     market_data = load_market_data(
@@ -280,7 +279,7 @@ def _load_data(
     )
     return SweepData(
         market_data=market_data, store=Path(store), fingerprint=fingerprint,
-        sessions=run_sessions_between(market_data, start, end),
+        sessions=sessions_between(market_data, start, end),
     )
 
 

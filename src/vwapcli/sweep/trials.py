@@ -2,13 +2,13 @@
 
 A task holds configurations grouped by signal key (equal data and strategy blocks, hence
 equal signals). Per group the signals are computed once and exits planned once per exit
-config; per (group, exits, pricing config, dte) every candidate is priced once by the
-engine (``Engine.price_candidate``, kept in a ``PricingCache``); each configuration then
-runs the engine's own account walk (``Engine.walk``: fills, sizing, risk limits). There
-is no second copy of the trade logic, so a configuration's result is what ``vwapcli
-backtest`` computes for it by construction (``tests/test_sweep_trials_vwap.py`` checks
-it anyway). Quote, expiry and spread memos live per worker and data set, so later tasks
-on the same worker reuse earlier prices.
+config; every configuration then gets its engine from ``build_engine`` (the backtest's
+own) and runs the engine's account walk (``Engine.walk``: fills, sizing, risk limits).
+There is no second copy of the trade logic, so a configuration's result is what
+``vwapcli backtest`` computes for it by construction (``tests/test_sweep_trials_vwap.py``
+checks it anyway). What the sweep adds is sharing: one ``SpreadPricer`` per worker, data
+set and pricing inputs, which remembers prices by value, so configurations that differ
+only in fills, sizing or risk price each entry once, and later tasks reuse earlier prices.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ import pandas as pd
 
 from vwapcli.app_config import AppConfig
 from vwapcli.core.types import SessionedBars
+from vwapcli.data.loading import sessions_between
+from vwapcli.engine import Candidate, SpreadPricer, build_engine, build_pricer, plan_candidates
 from vwapcli.sweep.deflated_sharpe import ReturnMoments, return_moments
 
 METRIC_COLUMNS = [
@@ -63,58 +65,6 @@ class TrialOutcome:
     sessions: int
     trades: pd.DataFrame | None = None
     equity: pd.DataFrame | None = None
-
-
-class MemoQuoteSource:
-    """A quote source that remembers every answer: quotes are a pure function of their
-    arguments, so configurations that differ only in fills or sizing price each leg once.
-    Delegates ``lookup``/``quote``/``listed_strikes`` to the wrapped source."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self._lookups: dict[tuple[Any, ...], Any] = {}
-        self._quotes: dict[tuple[Any, ...], Any] = {}
-        self._strikes: dict[tuple[Any, ...], np.ndarray] = {}
-        if hasattr(inner, "lookup"):
-            self.lookup = self._lookup
-
-    def _lookup(self, symbol: str, ts_ns: int, expiry: dt.date, strike: float, right: str, spot: float) -> Any:
-        key = (symbol, ts_ns, expiry, strike, right, spot)
-        if key not in self._lookups:
-            self._lookups[key] = self.inner.lookup(symbol, ts_ns, expiry, strike, right, spot)
-        return self._lookups[key]
-
-    def quote(self, symbol: str, ts_ns: int, expiry: dt.date, strike: float, right: str, spot: float) -> Any:
-        key = (symbol, ts_ns, expiry, strike, right, spot)
-        if key not in self._quotes:
-            self._quotes[key] = self.inner.quote(symbol, ts_ns, expiry, strike, right, spot)
-        return self._quotes[key]
-
-    def listed_strikes(self, symbol: str, ts_ns: int, expiry: dt.date, right: str, spot: float) -> np.ndarray:
-        key = (symbol, ts_ns, expiry, right, spot)
-        if key not in self._strikes:
-            self._strikes[key] = self.inner.listed_strikes(symbol, ts_ns, expiry, right, spot)
-        return self._strikes[key]
-
-
-class MemoSchedule:
-    """An expiry schedule that remembers each ``expiry_for`` answer (a pure function of
-    symbol, trade date, dte and the session list), so every configuration after the first
-    gets its expiries from a dict."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self._choices: dict[tuple[Any, ...], Any] = {}
-
-    def expiry_for(self, symbol: str, trade_date: dt.date, dte: int, session_dates: Any) -> Any:
-        key = (symbol, trade_date, dte, id(session_dates))
-        if key not in self._choices:
-            self._choices[key] = self.inner.expiry_for(symbol, trade_date, dte, session_dates)
-        return self._choices[key]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 def _pricing_key(config: AppConfig) -> str:
@@ -167,53 +117,26 @@ def trial_metrics(
     return metrics, return_moments(returns)
 
 
-class PricingCache:
-    """Each candidate's pricing (``Engine.price_candidate``), computed on first use and kept.
-
-    One cache serves every configuration that shares the candidates (signal group and
-    exit config), the quote source, the schedule and ``dte``: they differ only in fills,
-    sizing and risk, which the account walk applies on top. Called as the walk's
-    ``price(i)``.
-    """
-
-    def __init__(self, engine: Any, candidates: Sequence[Any]) -> None:
-        self._price = engine.price_candidate
-        self._candidates = candidates
-        self._priced: dict[int, Any] = {}
-
-    def __call__(self, i: int) -> Any:
-        priced = self._priced.get(i)
-        if priced is None:
-            priced = self._priced[i] = self._price(self._candidates[i])
-        return priced
-
-
 @dataclass
 class _DataContext:
-    """Per worker and data set: what every task on that data reuses (caches persist across
-    tasks, so signal groups with the same entries share their option quotes)."""
+    """Per worker and data set: what every task on that data reuses. Pricers persist
+    across tasks, so signal groups with the same entries share their option prices."""
 
-    market_data: dict[str, SessionedBars]
-    # Exchange sessions per calendar code, exactly as `vwapcli backtest` passes them.
-    session_dates: dict[str, dict[str, list[dt.date]]] = field(default_factory=dict)
-    quote_sources: dict[str, MemoQuoteSource] = field(default_factory=dict)
-    schedules: dict[str | None, MemoSchedule] = field(default_factory=dict)
-    # Spreads and spread prices by (pricing key, expirations file): Engine.pricing_memo.
-    pricing_memos: dict[tuple[str, str | None], dict[tuple[Any, ...], Any]] = field(default_factory=dict)
+    market_data: Mapping[str, SessionedBars]
+    # One pricer per (pricing key, expirations file, calendar): the inputs prices depend on.
+    pricers: dict[tuple[str, str | None, str], SpreadPricer] = field(default_factory=dict)
 
-    def sessions_for(self, config: AppConfig) -> dict[str, list[dt.date]]:
-        from vwapcli.backtest import exchange_sessions
-
-        code = config.data.calendar
-        if code not in self.session_dates:
-            self.session_dates[code] = exchange_sessions(config, self.market_data)
-        return self.session_dates[code]
+    def pricer_for(self, config: AppConfig, store: Path) -> SpreadPricer:
+        key = (_pricing_key(config), config.options.expirations_file, config.data.calendar)
+        if key not in self.pricers:
+            self.pricers[key] = build_pricer(config, self.market_data, store)
+        return self.pricers[key]
 
 
 _CONTEXTS: dict[str, _DataContext] = {}
 
 
-def _data_context(market_data: dict[str, SessionedBars], data_token: str) -> _DataContext:
+def _data_context(market_data: Mapping[str, SessionedBars], data_token: str) -> _DataContext:
     context = _CONTEXTS.get(data_token)
     if context is None:
         _CONTEXTS.clear()  # one data set per worker at a time
@@ -221,22 +144,20 @@ def _data_context(market_data: dict[str, SessionedBars], data_token: str) -> _Da
     return context
 
 
-def evaluate_task(market_data: dict[str, SessionedBars], task: TrialTask) -> list[TrialOutcome]:
+def evaluate_task(market_data: Mapping[str, SessionedBars], task: TrialTask) -> list[TrialOutcome]:
     """Every configuration of one task (the unit of work an executor runs).
 
     Configurations are grouped by signal key inside the task; each group runs one signal
     pass and plans exits once per exit config. Every configuration then runs the engine's
-    own account walk (``Engine.walk``) on pricing shared through a ``PricingCache``; a task
-    that keeps trades (walk-forward test runs) gets the engine's full trade tables.
+    own account walk (``Engine.walk``) through ``build_engine``, on a pricer shared with
+    every configuration that prices alike; a task that keeps trades (walk-forward test
+    runs) gets the engine's full trade tables.
     """
-    from vwapcli.backtest import build_quote_source, run_sessions_between
-    from vwapcli.engine import Engine, plan_candidates
-    from vwapcli.options.expirations import ExpirySchedule
     from vwapcli.signal_run import compute_signals
     from vwapcli.sweep.grid import signal_key
 
     context = _data_context(market_data, task.data_token)
-    sessions = run_sessions_between(market_data, task.start, task.end)
+    sessions = sessions_between(market_data, task.start, task.end)
     store = Path(task.store)
     groups: dict[str, list[TrialSpec]] = {}
     for trial in task.trials:
@@ -245,37 +166,16 @@ def evaluate_task(market_data: dict[str, SessionedBars], task: TrialTask) -> lis
     for members in groups.values():
         # One signal pass per group: its configurations share data + strategy blocks.
         signals = compute_signals(members[0].config, market_data, task.start, task.end)
-        candidates: dict[str, list[Any]] = {}
-        pricing: dict[tuple[str, str, str | None, int], PricingCache] = {}
+        candidates: dict[str, list[Candidate]] = {}
         for trial in members:
             config = trial.config
             exits_key = config.exits.model_dump_json()
             if exits_key not in candidates:
                 candidates[exits_key] = plan_candidates(signals, market_data, config)
-            pricing_key = _pricing_key(config)
-            if pricing_key not in context.quote_sources:
-                context.quote_sources[pricing_key] = MemoQuoteSource(
-                    build_quote_source(config, market_data, store)
-                )
-            expirations = config.options.expirations_file
-            if expirations not in context.schedules:
-                context.schedules[expirations] = MemoSchedule(
-                    ExpirySchedule.load(Path(expirations) if expirations else None)
-                )
-            # The memo wrappers are duck-typed: the engine only calls their query methods.
-            engine = Engine(
-                config=config, quote_source=context.quote_sources[pricing_key],
-                schedule=context.schedules[expirations],  # type: ignore[arg-type]
-                session_dates=context.sessions_for(config),
-                pricing_source=config.options.pricing_source,
-                pricing_memo=context.pricing_memos.setdefault((pricing_key, expirations), {}),
-            )
-            priced_key = (exits_key, pricing_key, expirations, config.options.dte)
-            if priced_key not in pricing:
-                pricing[priced_key] = PricingCache(engine, candidates[exits_key])
+            engine = build_engine(config, market_data, store, pricer=context.pricer_for(config, store))
             names = config.enabled_strategy_names()
             if task.keep_trades:
-                result = engine.run(candidates[exits_key], sessions, names, price=pricing[priced_key])
+                result = engine.run(candidates[exits_key], sessions, names)
                 closing = result.equity["equity"].to_numpy(dtype=float) if len(result.equity) else np.array([])
                 metrics, moments = trial_metrics(
                     result.trades["pnl"].to_numpy(dtype=float), sessions, closing, config
@@ -284,7 +184,7 @@ def evaluate_task(market_data: dict[str, SessionedBars], task: TrialTask) -> lis
                     trial.index, metrics, moments, len(sessions), trades=result.trades, equity=result.equity,
                 ))
                 continue
-            walk = engine.walk(candidates[exits_key], sessions, names, price=pricing[priced_key])
+            walk = engine.walk(candidates[exits_key], sessions, names)
             metrics, moments = trial_metrics(
                 walk.trade_pnl(), walk.session_dates, np.array(walk.equity, dtype=float), config
             )

@@ -1,0 +1,43 @@
+"""The backtest / paper loop: signals -> orders -> fills -> exits -> trades (SPEC 7-9).
+
+One loop serves backtests, replays and parameter sweeps. The work is cut where it stops
+depending on the account, so a sweep can share it across configurations:
+
+1. ``plan_candidates`` (candidates.py) - each signal's SPEC 9 exit (the underlying decides it).
+2. ``SpreadPricer`` (pricing.py) - the spread and its opening and closing mid/natural
+   (SPEC 7): independent of slippage, sizing and the account; remembered by value.
+3. ``fill_and_size`` (fills.py) - fills at the configured slippage, the debit cap and
+   SPEC 8 sizing for one priced candidate, given the day's starting equity.
+4. ``walk_account`` (walk.py) - the account: the run's sessions in order, exits settled
+   before entries at the same instant, risk limits, daily equity.
+
+``Engine`` (engine.py) holds a config and a pricer and runs stages 2-4; ``run`` adds the
+run folder's tables (tables.py); the sweep reads P&L and equity straight from ``walk``.
+``build_engine`` (build.py) is the one place a config becomes an engine.
+"""
+
+from vwapcli.engine.build import build_engine, build_pricer, exchange_sessions
+from vwapcli.engine.candidates import Candidate, plan_candidates
+from vwapcli.engine.engine import Engine
+from vwapcli.engine.fills import FilledTrade, fill_and_size
+from vwapcli.engine.pricing import PricedCandidate, SpreadPricer, intrinsic_spread_value
+from vwapcli.engine.tables import SKIP_COLUMNS, TRADE_COLUMNS, BacktestResult
+from vwapcli.engine.walk import AccountWalk
+
+__all__ = [
+    "SKIP_COLUMNS",
+    "TRADE_COLUMNS",
+    "AccountWalk",
+    "BacktestResult",
+    "Candidate",
+    "Engine",
+    "FilledTrade",
+    "PricedCandidate",
+    "SpreadPricer",
+    "build_engine",
+    "build_pricer",
+    "exchange_sessions",
+    "fill_and_size",
+    "intrinsic_spread_value",
+    "plan_candidates",
+]

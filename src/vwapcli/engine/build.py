@@ -1,0 +1,72 @@
+"""The one place a run's config becomes an engine (backtest, sweep, and next paper trading).
+
+``build_engine(config, market_data, store)`` chooses the quote source the config names
+(``vwapcli.options.quotes.build_quote_source``: the BSM model on the bars' own history,
+or the chain store), loads the listing schedule, and takes exchange sessions from the
+calendar. Callers that re-price a run with another quote source pass ``quote_source``;
+the sweep passes a ``pricer`` it shares between configurations that price alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+
+from vwapcli.app_config import AppConfig
+from vwapcli.core.types import SessionedBars
+from vwapcli.engine.engine import Engine
+from vwapcli.engine.pricing import SpreadPricer
+from vwapcli.options.expirations import ExpirySchedule, SessionDates
+from vwapcli.options.quotes import QuoteSource, build_quote_source
+
+# Exchange sessions are taken this far past the data's last day, so an expiry chosen near
+# the end still counts real sessions (SPEC 7 dte) and sees listings after the last trade.
+SESSIONS_PAST_DATA = dt.timedelta(days=60)
+
+
+def build_engine(
+    config: AppConfig,
+    market_data: Mapping[str, SessionedBars],
+    store: Path,
+    *,
+    quote_source: QuoteSource | None = None,
+    pricer: SpreadPricer | None = None,
+) -> Engine:
+    """An engine for ``config`` on ``market_data``; ``store`` holds the IV index or chain quotes."""
+    if pricer is None:
+        pricer = build_pricer(config, market_data, store, quote_source=quote_source)
+    return Engine(config, pricer)
+
+
+def build_pricer(
+    config: AppConfig,
+    market_data: Mapping[str, SessionedBars],
+    store: Path,
+    *,
+    quote_source: QuoteSource | None = None,
+) -> SpreadPricer:
+    """The configured quote source, listing schedule and exchange sessions, priced together."""
+    expirations = config.options.expirations_file
+    return SpreadPricer(
+        quote_source if quote_source is not None else build_quote_source(config.options, market_data, store),
+        ExpirySchedule.load(Path(expirations) if expirations else None),
+        exchange_sessions(config.data.calendar, market_data),
+    )
+
+
+def exchange_sessions(calendar_code: str, market_data: Mapping[str, SessionedBars]) -> dict[str, SessionDates]:
+    """Exchange sessions (not just days with bars) from the data's first day to ~2 months
+    past its last, per symbol, prepared for expiry look-ups."""
+    from vwapcli.data.sessions import SessionCalendar
+
+    days = [
+        day for bars in market_data.values() if bars.n_sessions
+        for day in bars.session_date[[0, -1]].astype("datetime64[D]").tolist()
+    ]
+    if not days:
+        return {}
+    calendar = SessionCalendar(calendar_code)
+    last = min(max(days) + SESSIONS_PAST_DATA, calendar.last_session)
+    sessions = SessionDates.of(calendar.session_arrays(min(days), last)[0])
+    return dict.fromkeys(market_data, sessions)

@@ -1,0 +1,70 @@
+"""The engine: one run's config and pricer, driving the four stages for backtest, replay and sweep."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from vwapcli.app_config import AppConfig
+from vwapcli.core.skips import Skip
+from vwapcli.engine.candidates import Candidate
+from vwapcli.engine.pricing import PricedCandidate, SpreadPricer
+from vwapcli.engine.tables import BacktestResult, TradeTerms, run_tables
+from vwapcli.engine.walk import AccountWalk, FillTerms, walk_account
+
+
+class Engine:
+    """Turns candidates into debit-spread trades under the risk rules, one session at a time.
+
+    The config supplies everything about fills, sizing and risk (slippage included: one
+    route, ``options.slippage``); the ``SpreadPricer`` supplies prices, and may be shared
+    by engines on the same quote source, schedule and sessions. Build one from a config
+    with :func:`vwapcli.engine.build_engine`.
+    """
+
+    def __init__(self, config: AppConfig, pricer: SpreadPricer) -> None:
+        self.config = config
+        self.pricer = pricer
+        options = config.options
+        self.fill_terms = FillTerms(
+            risk=config.risk, slippage=options.slippage,
+            commission_per_contract=options.commission_per_contract, max_debit_frac=options.max_debit_frac,
+        )
+        self.trade_terms = TradeTerms(
+            pricing_source=options.pricing_source, slippage=options.slippage,
+            commission_per_contract=options.commission_per_contract,
+        )
+
+    def price_candidate(self, candidate: Candidate) -> PricedCandidate | Skip:
+        """The spread a candidate trades and its opening and closing mid/natural (SPEC 7).
+
+        A Skip (no_strikes, no_quote, no_vol, ...) when it cannot be priced at entry.
+        Depends on the pricer and ``dte`` only, never on the account.
+        """
+        return self.pricer.price(candidate, self.config.options.dte)
+
+    def walk(
+        self,
+        candidates: Sequence[Candidate],
+        run_sessions: Sequence[dt.date],
+        strategy_names: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+    ) -> AccountWalk:
+        """The account through the run's sessions: which candidates trade, and daily equity."""
+        dte = self.config.options.dte
+        price = self.pricer.price
+        return walk_account(
+            candidates, run_sessions, strategy_names, lambda i: price(candidates[i], dte), self.fill_terms,
+            progress,
+        )
+
+    def run(
+        self,
+        candidates: Sequence[Candidate],
+        run_sessions: Sequence[dt.date],
+        strategy_names: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+    ) -> BacktestResult:
+        """Walk the run's sessions; return trades, skipped signals and daily equity (SPEC 10)."""
+        walk = self.walk(candidates, run_sessions, strategy_names, progress)
+        return run_tables(walk, candidates, strategy_names, self.trade_terms)

@@ -1,0 +1,142 @@
+"""Stage 2 of the engine: the spread a candidate trades and its prices (SPEC 7).
+
+Pricing depends on the quote source, the listing schedule, the exchange sessions and
+``dte`` only: never on slippage, sizing or the account. So one ``SpreadPricer`` serves
+every engine on the same three sources (a backtest has one; the sweep shares one between
+all configurations whose options block prices alike), and it remembers each answer by
+the *values* it depends on, never by which object asked:
+
+* an expiry by (symbol, trade date, dte);
+* a spread by (symbol, direction, P, P_target, entry time, dte);
+* a spread price by (open/close, the spread's symbol, right, expiry and strikes, time, spot);
+* a candidate by its spread key plus its exit time and exit level.
+
+Quotes are pure functions of those inputs, so a remembered answer is the answer. The
+memory lives as long as the pricer (one run, or one sweep worker's data set).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from vwapcli.core.skips import Skip
+from vwapcli.core.types import Signal
+from vwapcli.engine.candidates import Candidate
+from vwapcli.options.expirations import ExpiryChoice, ExpirySchedule, SessionDates, SessionsLike
+from vwapcli.options.quotes import QuoteSource
+from vwapcli.options.spreads import DebitSpread, Side, SpreadPrice, price_spread, spread_at_expiry
+
+SpreadKey = tuple[str, str, float, float, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PricedCandidate:
+    """A candidate's spread and its slippage-free prices per share (SPEC 7).
+
+    ``exit_quoted`` is False when no usable quote existed at the exit (chain mode): the
+    exit is then the spread's intrinsic value at the underlying's exit level, and
+    ``exit`` holds that value as both mid and natural.
+    """
+
+    spread: DebitSpread
+    entry: SpreadPrice
+    exit: SpreadPrice
+    exit_quoted: bool = True
+
+
+def intrinsic_spread_value(spread: DebitSpread, spot: float) -> float:
+    """What the spread is worth at expiry with the underlying at ``spot``, in [0, width]."""
+    if spread.right == "C":
+        value = max(0.0, spot - spread.k_long) - max(0.0, spot - spread.k_short)
+    else:
+        value = max(0.0, spread.k_long - spot) - max(0.0, spread.k_short - spot)
+    return float(min(max(value, 0.0), spread.width))
+
+
+class SpreadPricer:
+    """Prices candidates from one quote source, listing schedule and set of exchange
+    sessions, remembering every answer by value (see the module docstring)."""
+
+    def __init__(
+        self,
+        quote_source: QuoteSource,
+        schedule: ExpirySchedule,
+        session_dates: Mapping[str, SessionsLike],
+    ) -> None:
+        self.quotes = quote_source
+        self.schedule = schedule
+        self.session_dates: dict[str, SessionDates] = {
+            symbol: dates if isinstance(dates, SessionDates) else SessionDates.of(dates)
+            for symbol, dates in session_dates.items()
+        }
+        self._expiries: dict[tuple[str, dt.date, int], ExpiryChoice] = {}
+        self._spreads: dict[SpreadKey, DebitSpread | Skip] = {}
+        self._prices: dict[tuple[Side, DebitSpread, int, float], SpreadPrice | Skip] = {}
+        self._candidates: dict[tuple[SpreadKey, int, float], PricedCandidate | Skip] = {}
+
+    def price(self, candidate: Candidate, dte: int) -> PricedCandidate | Skip:
+        """The spread a candidate trades and its opening and closing mid/natural (SPEC 7).
+
+        A Skip (no_strikes, no_quote, no_vol, ...) when it cannot be priced at entry. An
+        exit without a usable quote (chain mode) is valued at intrinsic.
+        """
+        signal = candidate.signal
+        spread_key: SpreadKey = (
+            signal.symbol, signal.direction, signal.P, signal.P_target, signal.entry_time_ns, dte,
+        )
+        key = (spread_key, candidate.exit_time_ns, candidate.underlying_exit)
+        priced = self._candidates.get(key)
+        if priced is None:
+            priced = self._candidates[key] = self._price(candidate, spread_key)
+        return priced
+
+    def spread(self, signal: Signal, trade_date: dt.date, dte: int) -> DebitSpread | Skip:
+        """The spread ``signal`` trades with ``dte`` sessions to expiry (SPEC 7 strikes)."""
+        key: SpreadKey = (signal.symbol, signal.direction, signal.P, signal.P_target, signal.entry_time_ns, dte)
+        found = self._spreads.get(key)
+        if found is None:
+            found = self._spreads[key] = self._spread(signal, trade_date, dte)
+        return found
+
+    def spread_price(self, spread: DebitSpread, ts_ns: int, spot: float, side: Side) -> SpreadPrice | Skip:
+        """Mid and natural for opening or closing ``spread`` at ``ts_ns`` with the underlying at ``spot``."""
+        key = (side, spread, ts_ns, spot)
+        found = self._prices.get(key)
+        if found is None:
+            found = self._prices[key] = price_spread(self.quotes, spread, ts_ns, spot, side)
+        return found
+
+    def expiry(self, symbol: str, trade_date: dt.date, dte: int) -> ExpiryChoice:
+        """The listed expiry a trade on ``trade_date`` uses (SPEC 7: first with >= dte sessions)."""
+        key = (symbol, trade_date, dte)
+        found = self._expiries.get(key)
+        if found is None:
+            found = self._expiries[key] = self.schedule.expiry_for(
+                symbol, trade_date, dte, self.session_dates[symbol]
+            )
+        return found
+
+    def _spread(self, signal: Signal, trade_date: dt.date, dte: int) -> DebitSpread | Skip:
+        choice = self.expiry(signal.symbol, trade_date, dte)
+        return spread_at_expiry(
+            signal.symbol, signal.direction, signal.P, signal.P_target, signal.entry_time_ns, choice, self.quotes
+        )
+
+    def _price(self, candidate: Candidate, spread_key: SpreadKey) -> PricedCandidate | Skip:
+        signal = candidate.signal
+        spread = self._spreads.get(spread_key)
+        if spread is None:
+            spread = self._spreads[spread_key] = self._spread(signal, candidate.session_date, spread_key[-1])
+        if isinstance(spread, Skip):
+            return spread
+        entry = self.spread_price(spread, signal.entry_time_ns, signal.P, "open")
+        if isinstance(entry, Skip):
+            return entry
+        exit_price = self.spread_price(spread, candidate.exit_time_ns, candidate.underlying_exit, "close")
+        if isinstance(exit_price, Skip):
+            # No usable quote at the exit (chain mode): the spread is valued at intrinsic.
+            intrinsic = intrinsic_spread_value(spread, candidate.underlying_exit)
+            return PricedCandidate(spread, entry, SpreadPrice(intrinsic, intrinsic), exit_quoted=False)
+        return PricedCandidate(spread, entry, exit_price)
