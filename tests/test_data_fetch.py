@@ -12,8 +12,9 @@ import pytest
 from rich.console import Console
 
 import vwapcli.data.providers as providers
-from vwapcli.data.fetch import run_fetch
+from vwapcli.data.fetch import FetchRequest, run_fetch
 from vwapcli.data.store import BarStore
+from vwapcli.env import Env
 from vwapcli.errors import ProviderError
 
 
@@ -32,7 +33,7 @@ def store_bytes(root: Path) -> dict[str, bytes]:
 def test_synthetic_fetch_fills_the_store_and_labels_it_synthetic(tmp_path: Path) -> None:
     """2024-03-04..2024-03-08 is one full week: 5 sessions x 390 bars = 1950 per symbol."""
     c = console()
-    rows = run_fetch("synthetic", ["SPY", "QQQ"], "2024-03-04", "2024-03-08", tmp_path, seed=7, console=c)
+    rows = run_fetch(FetchRequest(source="synthetic", store=tmp_path, symbols=("SPY", "QQQ"), start="2024-03-04", end="2024-03-08", seed=7), Env(console=c))
     assert [(r.symbol, r.sessions, r.bars, r.provenance) for r in rows] == [
         ("SPY", 5, 1950, "synthetic (seed 7)"), ("QQQ", 5, 1950, "synthetic (seed 7)"),
     ]
@@ -48,16 +49,16 @@ def test_synthetic_fetch_fills_the_store_and_labels_it_synthetic(tmp_path: Path)
 
 
 def test_refetching_the_same_synthetic_range_changes_no_byte(tmp_path: Path) -> None:
-    run_fetch("synthetic", ["SPY"], "2024-03-04", "2024-03-08", tmp_path, seed=7, console=console())
+    run_fetch(FetchRequest(source="synthetic", store=tmp_path, symbols=("SPY",), start="2024-03-04", end="2024-03-08", seed=7), Env(console=console()))
     before = store_bytes(tmp_path)
-    run_fetch("synthetic", ["SPY"], "2024-03-04", "2024-03-08", tmp_path, seed=7, console=console())
+    run_fetch(FetchRequest(source="synthetic", store=tmp_path, symbols=("SPY",), start="2024-03-04", end="2024-03-08", seed=7), Env(console=console()))
     assert store_bytes(tmp_path) == before
     assert len(BarStore(tmp_path).read_bars("SPY")) == 1950
 
 
 def test_dry_run_reports_but_writes_nothing(tmp_path: Path) -> None:
     c = console()
-    rows = run_fetch("synthetic", ["SPY"], "2024-03-04", "2024-03-05", tmp_path / "s", dry_run=True, console=c)
+    rows = run_fetch(FetchRequest(source="synthetic", store=tmp_path / "s", symbols=("SPY",), start="2024-03-04", end="2024-03-05", dry_run=True), Env(console=c))
     assert rows[0].bars == 780
     assert not (tmp_path / "s").exists()
     assert "dry run: nothing written" in output(c)
@@ -65,7 +66,7 @@ def test_dry_run_reports_but_writes_nothing(tmp_path: Path) -> None:
 
 def test_sample_source_copies_the_packaged_sample(tmp_path: Path) -> None:
     c = console()
-    rows = run_fetch("sample", None, None, None, tmp_path, console=c)
+    rows = run_fetch(FetchRequest(source="sample", store=tmp_path), Env(console=c))
     assert [r.symbol for r in rows] == ["SPY", "QQQ"]
     assert all(r.sessions == 64 and "synthetic" in r.provenance for r in rows)
     assert BarStore(tmp_path).symbols() == ["QQQ", "SPY"]
@@ -76,7 +77,7 @@ def test_csv_source_imports_files_and_shows_the_timezone_assumption(tmp_path: Pa
     path = tmp_path / "SPY.csv"
     path.write_text("ts,open,high,low,close,volume\n2024-01-02 09:30,1,2,0.5,1.5,10\n2024-01-02 16:30,1,2,0.5,1.5,10\n")
     c = console()
-    rows = run_fetch("csv", None, None, None, tmp_path / "store", path=path, console=c)
+    rows = run_fetch(FetchRequest(source="csv", store=tmp_path / "store", path=path), Env(console=c))
     assert (rows[0].symbol, rows[0].bars, rows[0].sessions) == ("SPY", 2, 1)  # 16:30 is after hours
     assert "assumed America/New_York" in rows[0].note
     assert "assumed America/New_York" in output(c)
@@ -84,7 +85,7 @@ def test_csv_source_imports_files_and_shows_the_timezone_assumption(tmp_path: Pa
 
 def test_an_unknown_source_is_a_provider_error(tmp_path: Path) -> None:
     with pytest.raises(ProviderError, match="unknown data source 'nosuch'"):
-        run_fetch("nosuch", ["SPY"], "2024-01-02", "2024-01-03", tmp_path, console=console())
+        run_fetch(FetchRequest(source="nosuch", store=tmp_path, symbols=("SPY",), start="2024-01-02", end="2024-01-03"), Env(console=console()))
 
 
 def test_a_vendor_source_without_the_providers_package_is_a_provider_error(
@@ -92,7 +93,7 @@ def test_a_vendor_source_without_the_providers_package_is_a_provider_error(
 ) -> None:
     monkeypatch.setitem(sys.modules, "vwapcli.data.providers", None)
     with pytest.raises(ProviderError, match="source 'alpaca': market-data providers are not available"):
-        run_fetch("alpaca", ["SPY"], "2024-01-02", "2024-01-03", tmp_path, console=console())
+        run_fetch(FetchRequest(source="alpaca", store=tmp_path, symbols=("SPY",), start="2024-01-02", end="2024-01-03"), Env(console=console()))
 
 
 class RecordedVendor:
@@ -119,7 +120,7 @@ def test_a_vendor_source_goes_through_the_provider_layer_into_the_store(
 ) -> None:
     """2024-01-02..01-04 are three sessions: 9 bars, provenance from the provider layer."""
     monkeypatch.setattr(providers, "get_provider", lambda name: RecordedVendor())
-    rows = run_fetch("recorded", ["SPY"], "2024-01-02", "2024-01-04", tmp_path, console=console())
+    rows = run_fetch(FetchRequest(source="recorded", store=tmp_path, symbols=("SPY",), start="2024-01-02", end="2024-01-04"), Env(console=console()))
     assert (rows[0].sessions, rows[0].bars) == (3, 9)
     assert rows[0].provenance == "recorded (raw prices)"
     assert BarStore(tmp_path).provenance("SPY") == "recorded (raw prices)"

@@ -25,6 +25,7 @@ from rich.console import Console
 
 from cli_builders import run_cli
 from report_builders import build_run, sessions_from, trade, utc_iso
+from vwapcli.env import Env
 from vwapcli.report import ReportError
 from vwapcli.report.bootstrap import (
     bootstrap_intervals,
@@ -33,7 +34,7 @@ from vwapcli.report.bootstrap import (
     seed_streams,
     sharpe_of_paths,
 )
-from vwapcli.report.compare import compare_document, run_compare
+from vwapcli.report.compare import CompareRequest, compare_document, run_compare
 from vwapcli.report.html import external_references
 from vwapcli.report.metrics import sharpe_ratio
 from vwapcli.report.portfolio import compare_runs, pnl_correlation
@@ -153,7 +154,7 @@ def test_a_copied_rerun_of_the_same_run_compares_with_zero_change_and_check_pass
 ) -> None:
     folder, _ = busy_run
     rerun = shutil.copytree(folder, tmp_path / "rerun")
-    code = run_compare(folder, rerun, None, True, quiet())
+    code = run_compare(CompareRequest(folder, rerun, None, True), Env(console=quiet()))
     assert code == 0
     document = json.loads((rerun / "compare.json").read_text())
     assert document["same_run"] is True
@@ -317,7 +318,7 @@ def test_a_module_trade_filling_the_last_slot_crowds_out_one_shared_signal(
     assert listed["entry_time"] == pd.Timestamp("2024-03-05 10:31", tz="America/New_York")
     assert listed["other_run"] == "traded, P&L $150.00"
 
-    assert run_compare(base, run, None, False, quiet()) == 0
+    assert run_compare(CompareRequest(base, run, None, False), Env(console=quiet())) == 0
     page = (run / "compare.html").read_text()
     assert "Crowding out: <b>+1</b>" in page
     assert "2024-03-05 10:31" in page  # New York time of the crowded-out signal
@@ -423,8 +424,8 @@ def test_a_drawdown_worsening_beyond_the_limit_fails_and_check_exits_1(
     worse_drawdown: tuple[Path, Path],
 ) -> None:
     base, run = worse_drawdown
-    assert run_compare(base, run, None, True, quiet()) == 1
-    assert run_compare(base, run, None, False, quiet()) == 0  # no --check, no gate
+    assert run_compare(CompareRequest(base, run, None, True), Env(console=quiet())) == 1
+    assert run_compare(CompareRequest(base, run, None, False), Env(console=quiet())) == 0  # no --check, no gate
     document = json.loads((run / "compare.json").read_text())
     assert document["verdict"] == "FAIL"
     criterion = document["criteria"]["max_drawdown_worsening_pts"]
@@ -440,7 +441,7 @@ def test_the_criteria_come_from_runs_config_not_bases(worse_drawdown: tuple[Path
     (run / "run.json").write_text(json.dumps(record))
     verdict = compare_runs(base, run).verdict
     assert verdict is not None and verdict.passed  # 2.97 points <= 3.5
-    assert run_compare(base, run, None, True, quiet()) == 0
+    assert run_compare(CompareRequest(base, run, None, True), Env(console=quiet())) == 0
 
 
 def test_without_portfolio_criteria_the_verdict_says_so_and_check_exits_0(
@@ -448,7 +449,7 @@ def test_without_portfolio_criteria_the_verdict_says_so_and_check_exits_0(
 ) -> None:
     base, run, _ = pair
     console = quiet()
-    assert run_compare(base, run, None, True, console) == 0
+    assert run_compare(CompareRequest(base, run, None, True), Env(console=console)) == 0
     page = (run / "compare.html").read_text()
     assert '<div class="banner none">NO CRITERIA</div>' in page
     assert "No portfolio criteria configured" in page
@@ -521,7 +522,7 @@ def test_the_page_is_self_contained_with_one_inline_chart_and_json_beside_it(
 ) -> None:
     base, run = worse_drawdown
     target = tmp_path / "elsewhere" / "impact.html"
-    assert run_compare(base, run, target, False, quiet()) == 0
+    assert run_compare(CompareRequest(base, run, target, False), Env(console=quiet())) == 0
     page = target.read_text()
     assert REMOTE_LOAD.findall(page) == [] and external_references(page) == []
     assert page.count('src="data:image/png;base64,') == 1

@@ -28,8 +28,9 @@ from rich.console import Console
 from cli_builders import invoke, sample_store
 from vwapcli.cli import main
 from vwapcli.core.skips import RISK_REASONS
+from vwapcli.env import Env
 from vwapcli.report import ReportError
-from vwapcli.report.compare import run_compare
+from vwapcli.report.compare import CompareRequest, run_compare
 from vwapcli.report.portfolio import compare_runs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,7 +92,7 @@ def check_against_engine_output(base: Path, run: Path) -> None:
     loss_days = {row.key: row for row in comparison.metrics}["daily_loss_limit_days"]
     assert loss_days.run == int(equity["daily_loss_limit_hit"].sum())
 
-    code = run_compare(base, run, None, True, Console(file=io.StringIO(), width=120))
+    code = run_compare(CompareRequest(base, run, None, True), Env(console=Console(file=io.StringIO(), width=120)))
     document = json.loads((run / "compare.json").read_text())
     assert document["verdict"] in ("PASS", "FAIL")
     assert code == (1 if document["verdict"] == "FAIL" else 0)

@@ -25,9 +25,10 @@ import pytest
 from rich.console import Console
 
 from report_builders import build_run, random_trades, sessions_from, trade
+from vwapcli.env import Env
+from vwapcli.report import ReportRequest, run_report
 from vwapcli.report import html as report_html
 from vwapcli.report import run as report_run
-from vwapcli.report import run_report
 from vwapcli.report.html import (
     ForkedTearsheet,
     TearsheetError,
@@ -75,7 +76,7 @@ def real_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(socket.socket, "connect", refuse)
         patch.setattr(quantstats.utils, "download_returns", refuse)
-        code = run_report(folder, None, None, False, Console(file=io.StringIO()))
+        code = run_report(ReportRequest(folder, None, None, False, ), Env(console=Console(file=io.StringIO())))
     assert code == 0
     page = (folder / "report.html").read_text()
     match = re.search(r'<iframe class="tearsheet"[^>]*srcdoc="([^"]*)"', page)
@@ -121,7 +122,7 @@ def test_a_failing_run_shows_a_fail_banner_and_no_synthetic_label(
     monkeypatch.setattr(report_run, "start_tearsheet", report_html.InlineTearsheet)
     days = sessions_from("2024-01-02", 30)
     folder = build_run(tmp_path / "run", [trade(d, -20.0) for d in days], days)
-    assert run_report(folder, None, None, True, Console(file=io.StringIO())) == 1
+    assert run_report(ReportRequest(folder, None, None, True, ), Env(console=Console(file=io.StringIO()))) == 1
     page = (folder / "report.html").read_text()
     assert '<div class="banner fail">FAIL</div>' in page
     assert "SYNTHETIC DATA" not in page
@@ -283,10 +284,10 @@ def test_the_report_process_itself_never_imports_quantstats_seaborn_or_scipy_sta
     folder = build_run(tmp_path / "run", random_trades(days, 80, seed=3), days)
     probe = (
         "import io, sys; from pathlib import Path; from rich.console import Console; "
-        "from vwapcli.report import html, run_report; "
+        "from vwapcli.env import Env; from vwapcli.report import ReportRequest, html, run_report; "
         "html.quantstats_tearsheet = lambda *a, **k: 'child has quantstats: %s' "
         "% ('quantstats' in sys.modules); "
-        f"run_report(Path({str(folder)!r}), None, None, False, Console(file=io.StringIO())); "
+        f"run_report(ReportRequest(Path({str(folder)!r})), Env(console=Console(file=io.StringIO()))); "
         "print(*(name in sys.modules for name in ('quantstats', 'seaborn', 'scipy.stats')))"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -22,11 +22,14 @@ import pytest
 from rich.console import Console
 
 from report_builders import build_run, sessions_from, trade
+from vwapcli.env import Env
 from vwapcli.errors import VwapcliError
-from vwapcli.report import ReportError, run_report
+from vwapcli.report import ReportError, ReportRequest, run_report
 from vwapcli.report import html as report_html
 from vwapcli.report import run as report_run
 
+# Config key -> display name, as the CLI passes it from the strategy catalogue.
+STRATEGY_KEYS = {"orb": "ORB"}
 NEW_YORK = ZoneInfo("America/New_York")
 EASY = {"min_trades": 20, "min_years": 0.1, "bootstrap_samples": 400}
 
@@ -101,7 +104,7 @@ def test_metrics_json_equals_an_independent_recomputation_from_trades_csv(
     mixed_run: tuple[Path, list[dt.date]], tearsheet_calls: list[dict[str, Any]]
 ) -> None:
     folder, days = mixed_run
-    assert run_report(folder, None, None, False, _quiet()) == 0
+    assert run_report(ReportRequest(folder, None, None, False, STRATEGY_KEYS), Env(console=_quiet())) == 0
     document = json.loads((folder / "metrics.json").read_text())
     expected = _recompute_from_csv(folder / "trades.csv", days, 100_000.0)
     assert sorted(document) == ["FADE", "ORB", "all"]
@@ -115,9 +118,9 @@ def test_metrics_json_is_byte_identical_on_a_second_run(
     mixed_run: tuple[Path, list[dt.date]], tearsheet_calls: list[dict[str, Any]]
 ) -> None:
     folder, _ = mixed_run
-    run_report(folder, None, None, False, _quiet())
+    run_report(ReportRequest(folder, None, None, False, STRATEGY_KEYS), Env(console=_quiet()))
     first = (folder / "metrics.json").read_bytes()
-    run_report(folder, None, None, False, _quiet())
+    run_report(ReportRequest(folder, None, None, False, STRATEGY_KEYS), Env(console=_quiet()))
     assert (folder / "metrics.json").read_bytes() == first
 
 
@@ -129,10 +132,10 @@ def test_check_exit_code_follows_the_selected_strategys_verdict(
     The strategy may be named by display name or config key, in any case.
     """
     folder, _ = mixed_run
-    assert run_report(folder, "orb", None, True, _quiet()) == 0
+    assert run_report(ReportRequest(folder, "orb", None, True, STRATEGY_KEYS), Env(console=_quiet())) == 0
     assert json.loads((folder / "metrics.json").read_text())["ORB"]["verdict"] == "PASS"
-    assert run_report(folder, "FADE", None, True, _quiet()) == 1
-    assert run_report(folder, "fade", None, False, _quiet()) == 0  # no --check: always 0
+    assert run_report(ReportRequest(folder, "FADE", None, True, STRATEGY_KEYS), Env(console=_quiet())) == 1
+    assert run_report(ReportRequest(folder, "fade", None, False, STRATEGY_KEYS), Env(console=_quiet())) == 0  # no --check: always 0
 
 
 def test_a_strategy_filter_reports_that_strategys_trades_only(
@@ -140,7 +143,7 @@ def test_a_strategy_filter_reports_that_strategys_trades_only(
 ) -> None:
     folder, _ = mixed_run
     out = folder / "only-orb" / "orb.html"
-    run_report(folder, "ORB", out, False, _quiet())
+    run_report(ReportRequest(folder, "ORB", out, False, STRATEGY_KEYS), Env(console=_quiet()))
     page = out.read_text()
     assert (out.parent / "metrics.json").is_file()
     assert "<h3>ORB: PASS</h3>" in page and "<h3>FADE" not in page
@@ -152,14 +155,14 @@ def test_an_unknown_strategy_is_one_line_naming_the_run_and_its_strategies(
 ) -> None:
     folder, _ = mixed_run
     with pytest.raises(ReportError) as raised:
-        run_report(folder, "nope", None, False, _quiet())
+        run_report(ReportRequest(folder, "nope", None, False, STRATEGY_KEYS), Env(console=_quiet()))
     message = str(raised.value)
     assert "\n" not in message and "'nope'" in message and "ORB, FADE" in message
 
 
 def test_a_missing_run_folder_is_a_one_line_user_error(tmp_path: Path) -> None:
     with pytest.raises(VwapcliError) as raised:
-        run_report(tmp_path / "absent", None, None, True, _quiet())
+        run_report(ReportRequest(tmp_path / "absent", None, None, True, STRATEGY_KEYS), Env(console=_quiet()))
     assert "run folder not found" in str(raised.value) and "\n" not in str(raised.value)
 
 
@@ -169,7 +172,7 @@ def test_a_trade_log_without_pnl_names_the_file_and_column(tmp_path: Path) -> No
     pd.read_csv(folder / "trades.csv").drop(columns="pnl").to_csv(folder / "trades.csv")
     (folder / "trades.parquet").unlink()
     with pytest.raises(ReportError, match=r"trades\.csv: missing column\(s\) pnl"):
-        run_report(folder, None, None, False, _quiet())
+        run_report(ReportRequest(folder, None, None, False, STRATEGY_KEYS), Env(console=_quiet()))
 
 
 def test_a_pass_with_a_wide_interval_is_not_proven_and_still_exits_zero(
@@ -183,7 +186,7 @@ def test_a_pass_with_a_wide_interval_is_not_proven_and_still_exits_zero(
     acceptance = {**EASY, "min_win_rate": 0.5, "min_profit_factor": 1.0}
     folder = build_run(tmp_path / "run", rows, days, acceptance=acceptance)
     console = _quiet()
-    assert run_report(folder, None, None, True, console) == 0
+    assert run_report(ReportRequest(folder, None, None, True, STRATEGY_KEYS), Env(console=console)) == 0
     document = json.loads((folder / "metrics.json").read_text())["all"]
     assert document["verdict"] == "PASS"
     assert document["not_proven"] == ["win_rate", "profit_factor"]
@@ -196,7 +199,7 @@ def test_page_sections_come_in_order_with_the_verdict_table_first(
     mixed_run: tuple[Path, list[dt.date]], tearsheet_calls: list[dict[str, Any]]
 ) -> None:
     folder, _ = mixed_run
-    run_report(folder, None, None, False, _quiet())
+    run_report(ReportRequest(folder, None, None, False, STRATEGY_KEYS), Env(console=_quiet()))
     page = (folder / "report.html").read_text()
     assert page.index("<table") == page.index('<table class="verdict" id="verdict-table"')
     order = ['id="verdict"', 'id="strategies"', 'id="charts"', 'id="tables"', 'id="fills"',
@@ -231,7 +234,7 @@ def test_benchmark_and_iv_terciles_come_from_the_runs_store(
                                           index=pd.DatetimeIndex([prior, *days])))
     rows = [trade(day, 50.0) for day in days]
     folder = build_run(tmp_path / "run", rows, days, store=str(tmp_path / "store"))
-    run_report(folder, None, None, False, _quiet())
+    run_report(ReportRequest(folder, None, None, False, STRATEGY_KEYS), Env(console=_quiet()))
     benchmark = tearsheet_calls[-1]["benchmark"]
     assert benchmark.tolist() == pytest.approx([0.01, -0.01, 0.0])
     # IV terciles: edges over the run's values 20, 25, 30 are 23.3 and 26.7; the trades
@@ -278,7 +281,7 @@ def test_the_tearsheet_starts_first_and_gets_the_headline_returns_before_the_boo
         return assess_run(*args, **kwargs)
 
     monkeypatch.setattr(report_run, "assess_run", logged_assess_run)
-    run_report(folder, "FADE", None, False, _quiet())
+    run_report(ReportRequest(folder, "FADE", None, False, STRATEGY_KEYS), Env(console=_quiet()))
     events = [event for event, _ in tearsheet_log]
     assert events == ["start", "submit", "bootstrap", "result", "close"]
     returns, _, title = tearsheet_log[1][1]
@@ -291,7 +294,7 @@ def test_the_tearsheet_job_is_closed_when_the_report_fails(
     tmp_path: Path, tearsheet_log: list[tuple[str, Any]]
 ) -> None:
     with pytest.raises(ReportError):
-        run_report(tmp_path / "absent", None, None, False, _quiet())
+        run_report(ReportRequest(tmp_path / "absent", None, None, False, STRATEGY_KEYS), Env(console=_quiet()))
     assert [event for event, _ in tearsheet_log] == ["start", "close"]
 
 
@@ -373,6 +376,6 @@ def test_a_store_with_a_non_finite_close_gives_a_page_without_benchmark(
     }), path)
     folder = build_run(tmp_path / "run", [trade(d, 50.0) for d in days], days,
                        store=str(tmp_path / "store"))
-    assert run_report(folder, None, None, False, _quiet()) == 0
+    assert run_report(ReportRequest(folder, None, None, False, STRATEGY_KEYS), Env(console=_quiet())) == 0
     assert tearsheet_calls[-1]["benchmark"] is None
     assert "No benchmark: SPY closes unreadable (ValueError)." in (folder / "report.html").read_text()

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +16,15 @@ import pyarrow.parquet as pq
 import pytest
 from rich.console import Console
 
+import vwapcli.data.loading as loading
 from strategy_builders import sessioned_bars, sessioned_from_frame
-from vwapcli.app_config import AppConfig
+from vwapcli.app_config import AppConfig, StrategyChoice
 from vwapcli.core.types import Signal
+from vwapcli.data.loading import BarRequest
+from vwapcli.env import Env
 from vwapcli.errors import ConfigError
 from vwapcli.signal_run import (
+    SignalsRequest,
     compute_signals,
     count_sessions,
     run_signals,
@@ -162,11 +164,12 @@ def test_run_signals_loads_through_the_data_layer_writes_and_prints(tmp_path, mo
         calls.append((store, tuple(symbols), start, end, timeframe, calendar, store_is_default))
         return {"SPY": sessioned_bars("SPY", [(D1, breakout_rows("10:05"))])}
 
-    module = types.ModuleType("vwapcli.data.loading")
-    module.load_market_data = load_market_data  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "vwapcli.data.loading", module)
+    monkeypatch.setattr(loading, "load_market_data", load_market_data)
     console = Console(file=io.StringIO(), width=100, record=True)
-    out = run_signals(tmp_path / "store", ["SPY"], D1, D1, None, "orb", None, False, tmp_path / "s.csv", console, False)
+    request = SignalsRequest(
+        BarRequest(tmp_path / "store", ("SPY",), D1, D1), StrategyChoice(only="orb"), out=tmp_path / "s.csv"
+    )
+    out = run_signals(request, Env(console=console))
     assert calls == [(tmp_path / "store", ("SPY",), D1, D1, "1m", "XNYS", False)]
     assert out.read_text().splitlines()[1].startswith("ORB,SPY,LONG,2024-01-02T15:06:00Z,101.5,")
     assert "Signals: 1" in console.export_text()

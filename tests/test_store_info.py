@@ -14,6 +14,7 @@ from vwapcli.core.types import local_time_ns
 from vwapcli.data.sessions import SessionCalendar
 from vwapcli.data.store import BarStore
 from vwapcli.data.store_info import run_store_info, session_bar_counts, store_coverage
+from vwapcli.env import Env
 from vwapcli.errors import StoreError
 
 CALENDAR = SessionCalendar("XNYS")
@@ -59,7 +60,7 @@ def test_coverage_counts_present_partial_and_missing_sessions(july_store: BarSto
 
 def test_store_info_prints_the_table_the_gaps_and_the_provenance(july_store: BarStore) -> None:
     console = Console(record=True, width=160)
-    run_store_info(july_store.root, console, calendar=CALENDAR)
+    run_store_info(july_store.root, Env(console=console), calendar=CALENDAR)
     text = console.export_text()
     assert "SPY" in text and "2025-07-01" in text and "synthetic (seed 7)" in text
     assert "SPY 1m missing: 2025-07-02" in text
@@ -78,10 +79,10 @@ def test_bar_counts_use_bar_start_in_open_close_half_open_interval() -> None:
 def test_an_empty_store_says_so_and_a_missing_folder_is_a_store_error(tmp_path: Path) -> None:
     console = Console(record=True, width=120)
     (tmp_path / "empty").mkdir()
-    run_store_info(tmp_path / "empty", console, calendar=CALENDAR)
+    run_store_info(tmp_path / "empty", Env(console=console), calendar=CALENDAR)
     assert "no intraday bars stored" in console.export_text()
     with pytest.raises(StoreError, match="no such store folder"):
-        run_store_info(tmp_path / "nowhere", console)
+        run_store_info(tmp_path / "nowhere", Env(console=console))
 
 
 def test_real_july_2025_spy_minutes_cover_every_session_in_their_range(tmp_path: Path) -> None:

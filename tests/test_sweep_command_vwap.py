@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
+from vwapcli.data.loading import BarRequest
+from vwapcli.env import Env
 from vwapcli.errors import RunFolderExistsError
-from vwapcli.sweep import run_sweep
+from vwapcli.sweep import SweepRequest, run_sweep
 from vwapcli.sweep.ledger import ledger_path, read_ledger
 
 GRID = """\
@@ -49,8 +51,9 @@ def workspace(tmp_path: Path, pristine_store: Path) -> dict[str, Path]:
 
 
 def _sweep(ws: dict[str, Path], out: str, **kwargs: object) -> Path:
-    return run_sweep(config=ws["config"], grid=ws["grid"], store=ws["store"], out=ws["root"] / out,
-                     console=Console(quiet=True), **kwargs)  # type: ignore[arg-type]
+    request = SweepRequest(config=ws["config"], grid=ws["grid"], bars=BarRequest(ws["store"]), out=ws["root"] / out,
+                           **kwargs)  # type: ignore[arg-type]
+    return run_sweep(request, Env(console=Console(quiet=True)))
 
 
 def test_local_sweep_writes_one_result_row_per_configuration(workspace: dict[str, Path]) -> None:

@@ -8,6 +8,7 @@ catalogue meets the config (core and the lower layers never see the catalogue).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +131,16 @@ def load_config(path: str | Path | None = None) -> AppConfig:
         path = found
     config_path = Path(path)
     return config_from_dict(read_yaml_file(config_path, "config") or {}, str(config_path))
+
+
+@dataclass(frozen=True)
+class StrategyChoice:
+    """A command's config and strategy selection: ``--config``, ``--only NAME``, ``--enable NAME``."""
+
+    config_path: Path | None = None
+    only: str | None = None
+    enable: tuple[str, ...] = ()
+
+    def load(self) -> AppConfig:
+        """The config file (default ``configs/default.yaml``) with the selection applied."""
+        return load_config(self.config_path).with_strategies(only=self.only, enable=list(self.enable))

@@ -9,23 +9,40 @@ import logging
 import platform
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from vwapcli import __version__
-from vwapcli.app_config import AppConfig, load_config
+from vwapcli.app_config import AppConfig, StrategyChoice
 from vwapcli.core.types import SessionedBars
-from vwapcli.data.loading import sessions_between
+from vwapcli.data.loading import BarRequest, MarketData, sessions_between
 from vwapcli.engine import BacktestResult, build_engine, plan_candidates
+from vwapcli.env import Env, NoProgress, ProgressBars
 from vwapcli.run_folder import default_run_dir, staged_run_dir, write_table
 from vwapcli.runlog import run_log
 
 log = logging.getLogger("vwapcli.backtest")
+
+
+@dataclass(frozen=True)
+class BacktestRequest:
+    """`vwapcli backtest`: which bars, which strategies, where the run folder goes.
+
+    ``slippage`` overrides ``options.slippage``; ``replay`` feeds the strategies bar by bar;
+    ``command`` is recorded in run.json (default: this process's argv).
+    """
+
+    bars: BarRequest
+    strategies: StrategyChoice = field(default_factory=StrategyChoice)
+    out: Path | None = None
+    slippage: float | None = None
+    replay: bool = False
+    command: tuple[str, ...] = ()
 
 
 def execute_backtest(
@@ -34,7 +51,7 @@ def execute_backtest(
     start: dt.date | None,
     end: dt.date | None,
     store: Path,
-    console: Console | None = None,
+    progress: ProgressBars | None = None,
     replay: bool = False,
 ) -> BacktestResult:
     """The whole pipeline in memory (used by the CLI, the sweep and the tests).
@@ -47,16 +64,9 @@ def execute_backtest(
     signals = compute_signals(config, market_data, start, end, replay=replay)
     candidates = plan_candidates(signals, market_data, config)
     engine = build_engine(config, market_data, store)
-    names = config.enabled_strategy_names()
     sessions = sessions_between(market_data, start, end)
-    if console is None or console.quiet:
-        return engine.run(candidates, sessions, names)
-    with Progress(
-        TextColumn("[bold]backtest[/bold]"), BarColumn(), MofNCompleteColumn(), TextColumn("sessions"),
-        TimeElapsedColumn(), console=console, transient=True,
-    ) as progress:
-        task = progress.add_task("sessions", total=len(sessions))
-        return engine.run(candidates, sessions, names, progress=lambda n: progress.advance(task, n))
+    with (progress or NoProgress()).bar("backtest", len(sessions), "sessions") as advance:
+        return engine.run(candidates, sessions, config.enabled_strategy_names(), progress=advance)
 
 
 def summary_table(trades: pd.DataFrame, skipped: pd.DataFrame) -> Table:
@@ -86,63 +96,53 @@ def _versions() -> dict[str, str]:
     }
 
 
-def run_backtest(
-    store: Path,
-    symbols: list[str],
-    start: dt.date | None,
-    end: dt.date | None,
-    config_path: Path | None,
-    only: str | None,
-    enable: list[str],
-    out: Path | None,
-    slippage: float | None,
-    console: Console,
-    store_is_default: bool = False,
-    command: Sequence[str] | None = None,
-    replay: bool = False,
-) -> Path:
+def run_backtest(request: BacktestRequest, env: Env) -> Path:
     """Run a backtest into a new run folder and print the per-strategy summary."""
-    from vwapcli.data.loading import load_market_data
-    from vwapcli.data.store import BarStore
-
-    config = load_config(config_path).with_strategies(only=only, enable=enable)
-    if slippage is not None:
-        config = config.model_copy(update={"options": config.options.model_copy(update={"slippage": slippage})})
-    names = config.enabled_strategy_names()
-    run_dir = out if out is not None else default_run_dir(Path("reports"), config.enabled_strategies())
+    config = request.strategies.load()
+    if request.slippage is not None:
+        options = config.options.model_copy(update={"slippage": request.slippage})
+        config = config.model_copy(update={"options": options})
+    bars = request.bars
+    run_dir = request.out if request.out is not None else default_run_dir(Path("reports"), config.enabled_strategies())
     with staged_run_dir(run_dir) as staging, run_log(staging / "run.log"):
-        market_data = load_market_data(
-            store, symbols, start, end, config.data.timeframe, config.data.calendar, console, store_is_default
-        )
+        market_data = bars.load(config.data, env.console)
         # After a fallback to the packaged sample, the run record names the store actually read.
-        store_read = market_data.store
-        result = execute_backtest(config, market_data, start, end, store_read, console, replay)
+        result = execute_backtest(config, market_data, bars.start, bars.end, market_data.store, env.progress, request.replay)
         write_table(result.trades, staging / "trades.csv", staging / "trades.parquet")
         write_table(result.skipped, staging / "skipped.csv", None)
         write_table(result.equity, None, staging / "equity.parquet")
-        bar_store = BarStore(store_read)
-        sessions = sessions_between(market_data, start, end)
-        run_record = {
-            "command": list(command or sys.argv),
-            "config": config.resolved_dict(),
-            "strategies": names,
-            "symbols": sorted(market_data),
-            "start": sessions[0].isoformat() if sessions else None,
-            "end": sessions[-1].isoformat() if sessions else None,
-            "store": str(store_read),
-            "timeframe": config.data.timeframe,
-            "data_fingerprint": bar_store.fingerprint(sorted(market_data), config.data.timeframe),
-            "data_provenance": {s: bar_store.provenance(s) for s in sorted(market_data)},
-            "versions": _versions(),
-            "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
-        (staging / "run.json").write_text(json.dumps(run_record, indent=2, sort_keys=True) + "\n")
-    console.print(summary_table(result.trades, result.skipped))
-    if out is None:
-        console.print(f"run folder: [bold]{run_dir}[/bold] (default name; pass --out to choose)")
+        record = run_record(config, market_data, sessions_between(market_data, bars.start, bars.end), request.command)
+        (staging / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    env.console.print(summary_table(result.trades, result.skipped))
+    if request.out is None:
+        env.console.print(f"run folder: [bold]{run_dir}[/bold] (default name; pass --out to choose)")
     else:
-        console.print(f"run folder: [bold]{run_dir}[/bold]")
+        env.console.print(f"run folder: [bold]{run_dir}[/bold]")
     return run_dir
+
+
+def run_record(
+    config: AppConfig, market_data: MarketData, sessions: Sequence[dt.date], command: Sequence[str] = ()
+) -> dict[str, Any]:
+    """run.json (SPEC 10): the resolved config, the data read and where it came from, versions."""
+    from vwapcli.data.store import BarStore
+
+    bar_store = BarStore(market_data.store)
+    symbols = sorted(market_data)
+    return {
+        "command": list(command or sys.argv),
+        "config": config.resolved_dict(),
+        "strategies": config.enabled_strategy_names(),
+        "symbols": symbols,
+        "start": sessions[0].isoformat() if sessions else None,
+        "end": sessions[-1].isoformat() if sessions else None,
+        "store": str(market_data.store),
+        "timeframe": config.data.timeframe,
+        "data_fingerprint": bar_store.fingerprint(symbols, config.data.timeframe),
+        "data_provenance": {s: bar_store.provenance(s) for s in symbols},
+        "versions": _versions(),
+        "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 def trades_digest(path: Path) -> str:

@@ -1,8 +1,10 @@
 """The `vwapcli` command line: parses arguments and calls one function per command.
 
-Every user-facing failure is a :class:`vwapcli.errors.VwapcliError`, caught once in
-:func:`main` and printed as one red line (exit 2); ``--debug`` shows the traceback.
-Command modules are imported inside each command so ``--help`` stays fast.
+Each command turns its options into a request value and calls its ``run_*`` function with
+the ``Env`` the global options built (console, --quiet, --debug, progress bars). Every
+user-facing failure is a :class:`vwapcli.errors.VwapcliError`, caught once in
+:func:`main` and printed as one red line (``ExitStatus.USER_ERROR``); ``--debug`` shows
+the traceback. Command modules are imported inside each command so ``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -12,26 +14,37 @@ import gc
 import logging
 import re
 import sys
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from vwapcli import __version__
-from vwapcli.errors import VwapcliError
+from vwapcli.env import Env
+from vwapcli.errors import ExitStatus, VwapcliError
 
-console = Console(stderr=False, highlight=False)
-error_console = Console(stderr=True, highlight=False)
+if TYPE_CHECKING:
+    from vwapcli.app_config import StrategyChoice
+    from vwapcli.data.loading import BarRequest
 
 DEFAULT_STORE = Path("data")
 SYMBOL_PATTERN = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
 MULTI_VALUE = {"allow_extra_args": True, "help_option_names": ["-h", "--help"]}
+TERMINAL_LOG_HANDLER = "vwapcli-terminal"
 
 
-class _State:
-    debug: bool = False
+@dataclass
+class CliSession:
+    """One invocation's ``Env``: built by the global options, read by the commands and by
+    :func:`main` when it reports an error."""
+
+    env: Env = field(default_factory=Env.for_terminal)
+
+
+def _env(ctx: typer.Context) -> Env:
+    return ctx.ensure_object(CliSession).env
 
 
 app = typer.Typer(
@@ -70,28 +83,30 @@ class Executor(StrEnum):
 
 def _version(value: bool) -> None:
     if value:
-        console.print(f"vwapcli {__version__}")
+        Env.for_terminal().console.print(f"vwapcli {__version__}")
         raise typer.Exit()
 
 
 @app.callback()
 def _global_options(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log progress details to stderr.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Only errors on stderr; no progress bars.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
-    _State.debug = debug
+    ctx.ensure_object(CliSession).env = Env.for_terminal(quiet=quiet, debug=debug)
     # The terminal shows warnings (or everything with -v); run folders get their own
     # INFO-level JSON log, so the handler, not the logger, carries the terminal's level.
     handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(TERMINAL_LOG_HANDLER)
     handler.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
+    for earlier in [h for h in root.handlers if h.get_name() == TERMINAL_LOG_HANDLER]:
+        root.removeHandler(earlier)  # an earlier in-process invocation's
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    if quiet:
-        console.quiet = True
 
 
 def _parse_date(value: str | None, option: str) -> dt.date | None:
@@ -162,14 +177,15 @@ def fetch(
 
     Example: vwapcli fetch --source synthetic --symbols SPY QQQ --start 2019-01-01 --end 2024-12-31 --store data
     """
-    from vwapcli.data.fetch import run_fetch
+    from vwapcli.data.fetch import FetchRequest, run_fetch
 
     first, last = _date_range(start, end)
-    run_fetch(
-        source=source.value, symbols=_symbols(symbols, ctx), start=first, end=last, store=store, seed=seed, path=path, tz=tz, repair=repair,
-        dry_run=dry_run, console=console, timeframe=timeframe, option_quotes=option_quotes,
+    request = FetchRequest(
+        source=source.value, store=store, symbols=tuple(_symbols(symbols, ctx)), start=first, end=last, seed=seed,
+        path=path, tz=tz, repair=repair, dry_run=dry_run, timeframe=timeframe, option_quotes=option_quotes,
         chain_store=chain_store,
     )
+    run_fetch(request, _env(ctx))
 
 
 @app.command(context_settings=MULTI_VALUE)
@@ -189,19 +205,34 @@ def signals(
 
     Example: vwapcli signals --store data --symbols SPY QQQ --only orb --out signals.csv
     """
-    from vwapcli.signal_run import run_signals
+    from vwapcli.signal_run import SignalsRequest, run_signals
 
-    _check_only_enable(only, enable)
-    first, last = _date_range(start, end)
-    run_signals(
-        store=store, symbols=_symbols(symbols, ctx), start=first, end=last, config_path=config, only=only, enable=enable or [],
-        replay=replay, out=out, console=console, store_is_default=_is_default_store(ctx),
-    )
+    strategies = _strategy_choice(config, only, enable)
+    request = SignalsRequest(_bar_request(ctx, store, symbols, start, end), strategies, replay=replay, out=out)
+    run_signals(request, _env(ctx))
 
 
 def _is_default_store(ctx: typer.Context) -> bool:
     source = ctx.get_parameter_source("store")
     return source is None or source.name == "DEFAULT"
+
+
+def _bar_request(
+    ctx: typer.Context, store: Path, symbols: list[str] | None, start: str | None, end: str | None,
+    store_is_default: bool | None = None,
+) -> BarRequest:
+    from vwapcli.data.loading import BarRequest
+
+    first, last = _date_range(start, end)
+    default = _is_default_store(ctx) if store_is_default is None else store_is_default
+    return BarRequest(store, tuple(_symbols(symbols, ctx)), first, last, default)
+
+
+def _strategy_choice(config: Path | None, only: str | None, enable: list[str] | None) -> StrategyChoice:
+    from vwapcli.app_config import StrategyChoice
+
+    _check_only_enable(only, enable)
+    return StrategyChoice(config, only, tuple(enable or []))
 
 
 @app.command(context_settings=MULTI_VALUE)
@@ -222,19 +253,19 @@ def backtest(
 
     Example: vwapcli backtest --store data --symbols SPY QQQ --only orb --out reports/orb-only
     """
-    from vwapcli.backtest import run_backtest
+    from vwapcli.backtest import BacktestRequest, run_backtest
 
-    _check_only_enable(only, enable)
-    first, last = _date_range(start, end)
-    run_backtest(
-        store=store, symbols=_symbols(symbols, ctx), start=first, end=last, config_path=config, only=only, enable=enable or [],
-        out=out, slippage=slippage, console=console, store_is_default=_is_default_store(ctx),
-        command=sys.argv, replay=replay,
+    strategies = _strategy_choice(config, only, enable)
+    request = BacktestRequest(
+        _bar_request(ctx, store, symbols, start, end), strategies, out=out, slippage=slippage, replay=replay,
+        command=tuple(sys.argv),
     )
+    run_backtest(request, _env(ctx))
 
 
 @app.command()
 def report(
+    ctx: typer.Context,
     run_dir: Annotated[Path | None, typer.Argument(help="A backtest run folder.")] = None,
     strategy: Annotated[str | None, typer.Option("--strategy", help="Only this strategy's trades (display name like ORB, or config key like orb), equity rebuilt from starting_equity.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file. Default <run>/report.html (metrics.json beside it).")] = None,
@@ -246,26 +277,27 @@ def report(
     Example: vwapcli report reports/2024-run --strategy ORB --check
     """
     if compare is not None:
-        from vwapcli.report.compare import run_compare
+        from vwapcli.report.compare import CompareRequest, run_compare
 
-        code = run_compare(compare[0], compare[1], out=out, check=check, console=console)
+        status = run_compare(CompareRequest(compare[0], compare[1], out, check), _env(ctx))
     else:
         if run_dir is None:
             raise typer.BadParameter("give a RUN_DIR (or --compare BASE_RUN RUN)", param_hint="RUN_DIR")
-        from vwapcli.report.run import run_report
+        from vwapcli.report.run import ReportRequest, run_report
         from vwapcli.strategies import catalogue
 
+        # The catalogue is the application's to inject: the report knows no strategy.
         keys = {key: spec.name for key, spec in catalogue().items()}
-        code = run_report(run_dir, strategy=strategy, out=out, check=check, console=console, strategy_keys=keys)
-    raise typer.Exit(code)
+        status = run_report(ReportRequest(run_dir, strategy, out, check, keys), _env(ctx))
+    raise typer.Exit(int(status))
 
 
 @store_app.command("info")
-def store_info(store: StoreOption = DEFAULT_STORE) -> None:
+def store_info(ctx: typer.Context, store: StoreOption = DEFAULT_STORE) -> None:
     """Per symbol: sessions present, missing and partial, date range, provenance."""
     from vwapcli.data.store_info import run_store_info
 
-    run_store_info(store, console=console)
+    run_store_info(store, _env(ctx))
 
 
 @app.command(context_settings=MULTI_VALUE)
@@ -287,14 +319,13 @@ def sweep(
 
     Example: vwapcli sweep --config configs/default.yaml --grid grid.yaml --store data --executor local
     """
-    from vwapcli.sweep import run_sweep
+    from vwapcli.sweep import SweepRequest, run_sweep
 
-    first, last = _date_range(start, end)
-    run_sweep(
-        config=config, grid=grid, store=store, executor=executor.value, scheduler=scheduler,
-        out=out, walk_forward=walk_forward, console=console, symbols=_symbols(symbols, ctx) or None,
-        start=first, end=last, workers=workers,
+    request = SweepRequest(
+        config=config, grid=grid, bars=_bar_request(ctx, store, symbols, start, end, store_is_default=False),
+        executor=executor.value, scheduler=scheduler, workers=workers, out=out, walk_forward=walk_forward,
     )
+    run_sweep(request, _env(ctx))
 
 
 def main() -> None:
@@ -302,21 +333,25 @@ def main() -> None:
     # A short-lived CLI: fewer GC passes over numba's many objects, and none at teardown
     # (measured ~0.3 s per command on a 10-year backtest).
     gc.set_threshold(100_000, 50, 100)
+    session = CliSession()
     try:
-        app()
+        app(obj=session)
     except VwapcliError as error:
-        if _State.debug:
+        if session.env.debug:
             raise
-        error_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+        session.env.error_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
-        error_console.print("[red]interrupted[/red]: nothing half-written was kept")
-        sys.exit(130)
+        session.env.error_console.print("[red]interrupted[/red]: nothing half-written was kept")
+        sys.exit(ExitStatus.INTERRUPTED)
     except Exception as error:
-        if _State.debug:
+        if session.env.debug:
             raise
-        error_console.print(f"[red]internal error:[/red] {type(error).__name__}: {error} (rerun with --debug for the traceback)", soft_wrap=True)
-        sys.exit(1)
+        session.env.error_console.print(
+            f"[red]internal error:[/red] {type(error).__name__}: {error} (rerun with --debug for the traceback)",
+            soft_wrap=True,
+        )
+        sys.exit(ExitStatus.INTERNAL_ERROR)
     finally:
         gc.freeze()
 

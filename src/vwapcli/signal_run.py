@@ -15,6 +15,7 @@ import io
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +23,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vwapcli.app_config import AppConfig, load_config
+from vwapcli.app_config import AppConfig, StrategyChoice
 from vwapcli.atomic_write import atomic_write, atomic_write_text
 from vwapcli.core.daily import daily_bars, present_sessions
 from vwapcli.core.strategy import Strategy
 from vwapcli.core.types import MarketState, SessionedBars, Signal
+from vwapcli.data.loading import BarRequest
+from vwapcli.env import Env
 from vwapcli.errors import ConfigError
 from vwapcli.strategies import catalogue
 
@@ -251,39 +252,29 @@ def default_signals_path(start: dt.date | None, end: dt.date | None) -> Path:
     return Path("reports") / f"signals_{first}_{last}.csv"
 
 
-def run_signals(
-    store: str | Path,
-    symbols: Sequence[str] | None,
-    start: dt.date | None,
-    end: dt.date | None,
-    config_path: str | Path | None,
-    only: str | None,
-    enable: Sequence[str] | None,
-    replay: bool,
-    out: str | Path | None,
-    console: Console,
-    store_is_default: bool = False,
-) -> Path:
-    """`vwapcli signals`: load config and bars, run the signal pass, write the table, print counts."""
-    from vwapcli.data.loading import load_market_data  # data layer, imported when a command runs
+@dataclass(frozen=True)
+class SignalsRequest:
+    """`vwapcli signals`: which bars, which strategies, batch or ``replay``, and the output file."""
 
-    config = load_config(config_path).with_strategies(only=only, enable=list(enable or []))
-    market_data = load_market_data(
-        store, list(symbols) if symbols else None, start, end,
-        config.data.timeframe, config.data.calendar, console, store_is_default,
-    )
-    total = count_sessions(market_data, start, end)
-    mode = "replay" if replay else "batch"
-    with Progress(
-        TextColumn(f"signals ({mode})"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
-    ) as bar:
-        task = bar.add_task("sessions", total=total)
+    bars: BarRequest
+    strategies: StrategyChoice = field(default_factory=StrategyChoice)
+    replay: bool = False
+    out: Path | None = None  # default reports/signals_<start>_<end>.csv
+
+
+def run_signals(request: SignalsRequest, env: Env) -> Path:
+    """`vwapcli signals`: load config and bars, run the signal pass, write the table, print counts."""
+    config = request.strategies.load()
+    bars = request.bars
+    market_data = bars.load(config.data, env.console)
+    total = count_sessions(market_data, bars.start, bars.end)
+    mode = "replay" if request.replay else "batch"
+    with env.progress.bar(f"signals ({mode})", total) as advance:
         signals = compute_signals(
-            config, market_data, start, end, replay=replay,
-            progress=lambda: bar.advance(task),
+            config, market_data, bars.start, bars.end, replay=request.replay, progress=lambda: advance(1),
         )
-    target = write_signals(signals, out if out is not None else default_signals_path(start, end))
-    console.print(signal_counts_table(signals))
-    console.print(f"wrote {target}")
+    out = request.out if request.out is not None else default_signals_path(bars.start, bars.end)
+    target = write_signals(signals, out)
+    env.console.print(signal_counts_table(signals))
+    env.console.print(f"wrote {target}")
     return target

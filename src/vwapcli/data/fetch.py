@@ -10,13 +10,12 @@ idempotent (re-fetching a range replaces it). Synthetic data says so in the summ
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from vwapcli.data.csv_import import import_bars
@@ -24,9 +23,9 @@ from vwapcli.data.sample import SAMPLE_PROVENANCE, SAMPLE_SYMBOLS, write_sample
 from vwapcli.data.sessions import DateLike, SessionCalendar, as_date, assign_sessions
 from vwapcli.data.store import BarStore, normalize_symbol
 from vwapcli.data.synthetic import generate_market, synthetic_provenance
+from vwapcli.env import Env
 from vwapcli.errors import ProviderError, StoreError
 
-LOCAL_SOURCES = ("synthetic", "sample", "csv", "parquet")
 SYNTHETIC_NOTE = "synthetic data, not market prices"
 DEFAULT_SYNTHETIC_SYMBOLS: tuple[str, ...] = ("SPY", "QQQ")
 # Six full years: enough for the SPEC 11 acceptance window (min_years 5) plus ATR warm-up.
@@ -75,6 +74,170 @@ def _row(
     )
 
 
+@dataclass(frozen=True)
+class FetchRequest:
+    """`vwapcli fetch`: a source, the store to fill, symbols and sessions, and per-source options.
+
+    ``seed`` is for ``synthetic``; ``path``/``tz`` for ``csv``/``parquet``; ``repair`` drops
+    offending rows (counted in the summary) instead of failing; ``dry_run`` validates and
+    reports without writing. ``option_quotes`` (polygon, databento) also fills the
+    option-quote store read by ``pricing_source: chain`` (``chain_store``, default: the
+    bar store's root).
+    """
+
+    source: str
+    store: Path
+    symbols: tuple[str, ...] = ()
+    start: DateLike | None = None
+    end: DateLike | None = None
+    seed: int = 7
+    path: Path | None = None
+    tz: str | None = None
+    repair: bool = False
+    dry_run: bool = False
+    timeframe: str = "1m"
+    option_quotes: bool = False
+    chain_store: Path | None = None
+
+
+@dataclass(frozen=True)
+class FetchJob:
+    """A request resolved for its handler: the store opened, symbols checked, the calendar."""
+
+    request: FetchRequest
+    kind: str  # the source, lower-cased
+    store: BarStore
+    symbols: list[str]  # normalised; empty means the source's default
+    calendar: SessionCalendar
+    env: Env
+
+
+def run_fetch(request: FetchRequest, env: Env) -> list[FetchSummaryRow]:
+    """Fetch ``symbols`` for [start, end] from the request's source into its store; print a summary."""
+    kind = request.source.strip().lower()
+    job = FetchJob(
+        request=request, kind=kind, store=BarStore(request.store),
+        symbols=[normalize_symbol(s) for s in request.symbols], calendar=SessionCalendar(), env=env,
+    )
+    handler = FETCHERS.get(kind, _fetch_from_provider)
+    rows = handler(job)
+    env.console.print(summary_table(rows, source=kind, store=job.store, dry_run=request.dry_run))
+    if request.dry_run:
+        env.console.print("[yellow]dry run: nothing written[/]")
+    return rows
+
+
+def _fetch_synthetic(job: FetchJob) -> list[FetchSummaryRow]:
+    """The seeded generator: bars and an IV index per symbol, labelled synthetic."""
+    request, store = job.request, job.store
+    wanted = job.symbols or list(DEFAULT_SYNTHETIC_SYMBOLS)
+    first = as_date(request.start) if request.start is not None else DEFAULT_SYNTHETIC_START
+    last = as_date(request.end) if request.end is not None else DEFAULT_SYNTHETIC_END
+    if last < first:
+        raise StoreError(f"fetch synthetic: end {last} is before start {first}")
+    rows: list[FetchSummaryRow] = []
+    with job.env.progress.bar("fetch synthetic", len(wanted), "symbols") as advance:
+        market = generate_market(wanted, first, last, seed=request.seed, calendar=job.calendar)
+        provenance = synthetic_provenance(request.seed)
+        for symbol in wanted:
+            bars = market.bars[symbol]
+            if not request.dry_run:
+                store.write_bars(
+                    symbol, bars, provenance=provenance, source=f"synthetic {symbol}",
+                    replace_start=first, replace_end=last,
+                )
+                store.write_iv_index(symbol, market.iv_index[symbol], provenance=provenance)
+            rows.append(_row(symbol, bars, provenance, job.calendar, note=SYNTHETIC_NOTE))
+            advance(1)
+    return rows
+
+
+def _fetch_sample(job: FetchJob) -> list[FetchSummaryRow]:
+    """The packaged synthetic sample, copied symbol by symbol."""
+    request = job.request
+    wanted = job.symbols or list(SAMPLE_SYMBOLS)
+    rows: list[FetchSummaryRow] = []
+    with job.env.progress.bar("fetch sample", len(wanted), "symbols") as advance:
+        for symbol in wanted:
+            copied = write_sample(job.store, [symbol], request.start, request.end, dry_run=request.dry_run)
+            rows.append(_row(symbol, copied[symbol], SAMPLE_PROVENANCE, job.calendar, note=SYNTHETIC_NOTE))
+            advance(1)
+    return rows
+
+
+def _fetch_files(job: FetchJob) -> list[FetchSummaryRow]:
+    """Vendor CSV or Parquet files (``--path``: a file or a folder of files)."""
+    request, kind = job.request, job.kind
+    if request.path is None:
+        raise StoreError(f"fetch {kind}: --path is required (a file or a folder of files)")
+    with job.env.progress.bar(f"fetch {kind}", 1, "imports") as advance:
+        summaries = import_bars(
+            request.path, job.store, symbols=job.symbols or None, tz=request.tz, repair=request.repair,
+            timeframe=request.timeframe, dry_run=request.dry_run, replace_start=request.start,
+            replace_end=request.end,
+        )
+        advance(1)
+    label = f"csv import ({Path(request.path).name})"
+    return [
+        _row(summary.symbol, summary.bars, label, job.calendar, summary.dropped, summary.timezone_note, request.timeframe)
+        for summary in summaries
+    ]
+
+
+def _fetch_from_provider(job: FetchJob) -> list[FetchSummaryRow]:
+    """A market-data vendor (``vwapcli.data.providers``, imported only now): the provider
+    layer plans the missing sessions and writes chunk by chunk through ``BarStore.write_bars``."""
+    request, kind, store, console = job.request, job.kind, job.store, job.env.console
+    providers = _providers_module(kind)
+    provider = providers.get_provider(kind)
+    if not job.symbols:
+        raise StoreError(f"fetch {kind}: name at least one symbol with --symbols")
+    if request.start is None or request.end is None:
+        raise StoreError(f"fetch {kind}: --start and --end are required")
+    first, last = as_date(request.start), as_date(request.end)
+    provenance = _provider_provenance(providers, provider, kind)
+    if request.option_quotes and not hasattr(provider, "fetch_option_quotes"):
+        raise StoreError(f"fetch {kind}: this provider serves no option quotes (use polygon or databento)")
+    rows: list[FetchSummaryRow] = []
+    steps = len(job.symbols) * (2 if request.option_quotes else 1)
+    with job.env.progress.bar(f"fetch {kind}", steps, "downloads") as advance:
+        for symbol in job.symbols:
+            if request.option_quotes:
+                sessions = list(job.calendar.sessions(first, last)["session_date"])
+                written = providers.fetch_option_quotes_into_store(
+                    Path(request.chain_store) if request.chain_store is not None else store.root, provider, symbol,
+                    sessions, console=console, dry_run=request.dry_run,
+                )
+                advance(1)
+                console.print(f"{symbol}: {written:,} option quotes {'would be ' if request.dry_run else ''}written")
+            outcome = providers.fetch_into_store(
+                store, provider, symbol, first, last, job.calendar,
+                timeframe=request.timeframe, dry_run=request.dry_run, console=console,
+            )
+            advance(1)
+            if request.dry_run:
+                rows.append(FetchSummaryRow(
+                    symbol, len(outcome.planned), 0, None, None, provenance,
+                    note=f"would fetch {len(outcome.planned)} missing session(s)",
+                ))
+                continue
+            bars = store.read_bars(symbol, first, last, timeframe=request.timeframe)
+            rows.append(_row(
+                symbol, bars, provenance, job.calendar, timeframe=request.timeframe,
+                note=f"{outcome.rows_written:,} new bars, {len(outcome.written)} session(s) fetched",
+            ))
+    return rows
+
+
+#: One handler per local source; any other name is a market-data provider.
+FETCHERS: dict[str, Callable[[FetchJob], list[FetchSummaryRow]]] = {
+    "synthetic": _fetch_synthetic,
+    "sample": _fetch_sample,
+    "csv": _fetch_files,
+    "parquet": _fetch_files,
+}
+
+
 def _providers_module(source: str) -> Any:
     """``vwapcli.data.providers``, imported only when a vendor source is asked for."""
     try:
@@ -87,130 +250,6 @@ def _providers_module(source: str) -> Any:
 def _provider_provenance(providers: Any, provider: Any, source: str) -> str:
     label = getattr(getattr(providers, "base", None), "provenance_label", None)
     return str(label(provider)) if callable(label) else str(getattr(provider, "name", source))
-
-
-def run_fetch(
-    source: str,
-    symbols: list[str] | None,
-    start: DateLike | None,
-    end: DateLike | None,
-    store: BarStore | Path | str,
-    seed: int = 7,
-    path: Path | str | None = None,
-    tz: str | None = None,
-    repair: bool = False,
-    dry_run: bool = False,
-    console: Console | None = None,
-    timeframe: str = "1m",
-    option_quotes: bool = False,
-    chain_store: Path | str | None = None,
-) -> list[FetchSummaryRow]:
-    """Fetch ``symbols`` for [start, end] from ``source`` into ``store``; print progress and a summary.
-
-    ``seed`` is for ``synthetic``; ``path``/``tz`` for ``csv``/``parquet``; ``repair`` drops
-    offending rows (counted in the summary) instead of failing; ``dry_run`` validates and
-    reports without writing. ``option_quotes`` (polygon, databento) also fills the option-quote
-    store read by ``pricing_source: chain`` (``chain_store``, default: the bar store's root).
-    """
-    console = console or Console()
-    bar_store = store if isinstance(store, BarStore) else BarStore(store)
-    kind = source.strip().lower()
-    wanted = [normalize_symbol(s) for s in symbols or []]
-    calendar = SessionCalendar()
-    rows: list[FetchSummaryRow] = []
-
-    progress = Progress(
-        TextColumn("{task.description:<22}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console, transient=True,
-    )
-    with progress:
-        if kind == "synthetic":
-            wanted = wanted or list(DEFAULT_SYNTHETIC_SYMBOLS)
-            first = as_date(start) if start is not None else DEFAULT_SYNTHETIC_START
-            last = as_date(end) if end is not None else DEFAULT_SYNTHETIC_END
-            if last < first:
-                raise StoreError(f"fetch synthetic: end {last} is before start {first}")
-            tasks = {symbol: progress.add_task(f"{symbol}: generating", total=2) for symbol in wanted}
-            market = generate_market(wanted, first, last, seed=seed, calendar=calendar)
-            provenance = synthetic_provenance(seed)
-            for symbol in wanted:
-                task = tasks[symbol]
-                progress.update(task, advance=1, description=f"{symbol}: writing")
-                bars = market.bars[symbol]
-                if not dry_run:
-                    bar_store.write_bars(
-                        symbol, bars, provenance=provenance, source=f"synthetic {symbol}",
-                        replace_start=first, replace_end=last,
-                    )
-                    bar_store.write_iv_index(symbol, market.iv_index[symbol], provenance=provenance)
-                rows.append(_row(symbol, bars, provenance, calendar, note=SYNTHETIC_NOTE))
-                progress.advance(task)
-        elif kind == "sample":
-            wanted = wanted or list(SAMPLE_SYMBOLS)
-            for symbol in wanted:
-                task = progress.add_task(f"{symbol}: copying sample", total=1)
-                copied = write_sample(bar_store, [symbol], start, end, dry_run=dry_run)
-                rows.append(_row(symbol, copied[symbol], SAMPLE_PROVENANCE, calendar, note=SYNTHETIC_NOTE))
-                progress.advance(task)
-        elif kind in ("csv", "parquet"):
-            if path is None:
-                raise StoreError(f"fetch {kind}: --path is required (a file or a folder of files)")
-            task = progress.add_task(f"{kind}: importing", total=1)
-            summaries = import_bars(
-                path, bar_store, symbols=wanted or None, tz=tz, repair=repair, timeframe=timeframe,
-                dry_run=dry_run, replace_start=start, replace_end=end,
-            )
-            label = f"csv import ({Path(path).name})"
-            for summary in summaries:
-                rows.append(
-                    _row(summary.symbol, summary.bars, label, calendar, summary.dropped, summary.timezone_note, timeframe)
-                )
-            progress.advance(task)
-        else:
-            providers = _providers_module(kind)
-            provider = providers.get_provider(kind)
-            if not wanted:
-                raise StoreError(f"fetch {kind}: name at least one symbol with --symbols")
-            if start is None or end is None:
-                raise StoreError(f"fetch {kind}: --start and --end are required")
-            first, last = as_date(start), as_date(end)
-            provenance = _provider_provenance(providers, provider, kind)
-            if option_quotes and not hasattr(provider, "fetch_option_quotes"):
-                raise StoreError(f"fetch {kind}: this provider serves no option quotes (use polygon or databento)")
-            for symbol in wanted:
-                if option_quotes:
-                    sessions = list(calendar.sessions(first, last)["session_date"])
-                    quote_task = progress.add_task(f"{symbol}: option quotes", total=1)
-                    written = providers.fetch_option_quotes_into_store(
-                        Path(chain_store) if chain_store is not None else bar_store.root, provider, symbol,
-                        sessions, console=console, dry_run=dry_run,
-                    )
-                    progress.advance(quote_task)
-                    console.print(f"{symbol}: {written:,} option quotes {'would be ' if dry_run else ''}written")
-                task = progress.add_task(f"{symbol}: downloading", total=1)
-                # The provider layer plans the missing sessions and writes chunk by chunk
-                # through BarStore.write_bars (atomic, replaces the dates it covers).
-                outcome = providers.fetch_into_store(
-                    bar_store, provider, symbol, first, last, calendar,
-                    timeframe=timeframe, dry_run=dry_run, console=console,
-                )
-                progress.advance(task)
-                if dry_run:
-                    rows.append(FetchSummaryRow(
-                        symbol, len(outcome.planned), 0, None, None, provenance,
-                        note=f"would fetch {len(outcome.planned)} missing session(s)",
-                    ))
-                    continue
-                bars = bar_store.read_bars(symbol, first, last, timeframe=timeframe)
-                rows.append(_row(
-                    symbol, bars, provenance, calendar, timeframe=timeframe,
-                    note=f"{outcome.rows_written:,} new bars, {len(outcome.written)} session(s) fetched",
-                ))
-
-    console.print(summary_table(rows, source=kind, store=bar_store, dry_run=dry_run))
-    if dry_run:
-        console.print("[yellow]dry run: nothing written[/]")
-    return rows
 
 
 def summary_table(rows: list[FetchSummaryRow], source: str, store: BarStore, dry_run: bool = False) -> Table:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from vwapcli.config import DataConfig
 from vwapcli.core.types import SessionedBars, timeframe_ns
 from vwapcli.data.sample import SAMPLE_PROVENANCE, sample_store
 from vwapcli.data.sessions import (
@@ -51,6 +52,26 @@ class MarketData(Mapping[str, SessionedBars]):
 
     def __len__(self) -> int:
         return len(self.bars)
+
+
+@dataclass(frozen=True)
+class BarRequest:
+    """Which bars a command reads: the store, the symbols (none: every symbol it holds) and
+    the sessions [start, end]. ``store_is_default``: the user named no store, so an empty
+    ``./data`` falls back to the packaged sample (with a notice)."""
+
+    store: Path
+    symbols: tuple[str, ...] = ()
+    start: dt.date | None = None
+    end: dt.date | None = None
+    store_is_default: bool = False
+
+    def load(self, data: DataConfig, console: Console | None = None) -> MarketData:
+        """:func:`load_market_data` for this request, in the config's timeframe and calendar."""
+        return load_market_data(
+            self.store, list(self.symbols) or None, self.start, self.end, data.timeframe, data.calendar,
+            console, self.store_is_default,
+        )
 
 
 def sessions_between(

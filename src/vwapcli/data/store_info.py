@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from vwapcli.core.types import NEW_YORK, TIMEFRAME_NS
+from vwapcli.env import Env
 from vwapcli.errors import StoreError
 
 INTRADAY_TIMEFRAMES = tuple(TIMEFRAME_NS)  # ("1m", "5m")
@@ -139,7 +140,7 @@ def _list_dates(dates: list[str]) -> str:
 
 
 def run_store_info(
-    store: Path, console: Any, *, bar_store: Any = None, calendar: Any = None
+    store: Path, env: Env, *, bar_store: Any = None, calendar: Any = None
 ) -> None:
     """Print the store's coverage table and, per symbol, its missing and partial sessions.
 
@@ -160,7 +161,7 @@ def run_store_info(
         calendar = SessionCalendar("XNYS")
     report = store_coverage(bar_store, calendar)
     if not report:
-        console.print(f"{store}: no intraday bars stored")
+        env.console.print(f"{store}: no intraday bars stored")
         return
     table = Table(title=f"Bar store {store}")
     for header in ("symbol", "tf", "first", "last"):
@@ -174,15 +175,15 @@ def run_store_info(
             str(item.sessions), str(len(item.present)), str(len(item.partial)),
             str(len(item.missing)), item.provenance,
         )
-    console.print(table)
+    env.console.print(table)
     for item in report:
         label = f"{item.symbol} {item.timeframe}"
         if item.missing:
-            console.print(f"{label} missing: {_list_dates([d.isoformat() for d in item.missing])}")
+            env.console.print(f"{label} missing: {_list_dates([d.isoformat() for d in item.missing])}")
         if item.partial:
             partial = [f"{d.isoformat()} ({n}/{e})" for d, n, e in item.partial]
-            console.print(f"{label} partial: {_list_dates(partial)}")
+            env.console.print(f"{label} partial: {_list_dates(partial)}")
         if item.outside_sessions:
-            console.print(
+            env.console.print(
                 f"{label}: {item.outside_sessions} bars outside regular sessions (dropped on read)"
             )

@@ -5,6 +5,6 @@ package is cheap to import.
 """
 
 from vwapcli.errors import ReportError
-from vwapcli.report.run import run_report
+from vwapcli.report.run import ReportRequest, run_report
 
-__all__ = ["ReportError", "run_report"]
+__all__ = ["ReportError", "ReportRequest", "run_report"]

@@ -13,6 +13,7 @@ import html
 import json
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from rich.console import Console
 from rich.table import Table
 
 from vwapcli.core.skips import RISK_REASONS
+from vwapcli.env import Env
+from vwapcli.errors import ExitStatus
 from vwapcli.report.acceptance import (
     verdict_rich_table,
 )
@@ -530,17 +533,29 @@ def print_comparison(console: Console, comparison: Comparison, html_path: Path) 
     console.print(f"[bold {tone}]{label}[/]  compare: {html_path}")
 
 
-def run_compare(base_run: Path, run: Path, out: Path | None, check: bool, console: Console) -> int:
-    """Compare RUN (with the module) against BASE (without); the exit code follows the verdict.
+@dataclass(frozen=True)
+class CompareRequest:
+    """`vwapcli report --compare BASE RUN`: the two runs, where the page goes, --check."""
+
+    base_run: Path
+    run: Path
+    out: Path | None = None
+    check: bool = False
+
+
+def run_compare(request: CompareRequest, env: Env) -> ExitStatus:
+    """Compare RUN (with the module) against BASE (without); the exit status follows the verdict.
 
     Writes ``compare.html`` (default inside RUN) and ``compare.json`` beside it. Under
-    ``check`` the code is 1 when a configured portfolio criterion FAILs, else 0 (NOT
-    PROVEN and "no criteria configured" both pass the gate, as in the single-run report).
+    ``check`` the status is CHECK_FAILED when a configured portfolio criterion FAILs, else
+    SUCCESS (NOT PROVEN and "no criteria configured" both pass the gate, as in the
+    single-run report).
     """
-    comparison = compare_runs(Path(base_run), Path(run))
+    comparison = compare_runs(Path(request.base_run), Path(request.run))
+    out = request.out
     html_path = Path(out) if out is not None else comparison.run.folder.path / "compare.html"
     write_page(html_path, render_compare_page(comparison), "compare.json", compare_document(comparison), "comparison")
-    print_comparison(console, comparison, html_path)
-    if check and comparison.verdict is not None and not comparison.verdict.passed:
-        return 1
-    return 0
+    print_comparison(env.console, comparison, html_path)
+    if request.check and comparison.verdict is not None and not comparison.verdict.passed:
+        return ExitStatus.CHECK_FAILED
+    return ExitStatus.SUCCESS

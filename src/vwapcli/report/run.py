@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,8 @@ from rich.console import Console
 
 from vwapcli.config import AcceptanceConfig
 from vwapcli.core.types import local_time_ns
-from vwapcli.errors import ReportError
+from vwapcli.env import Env
+from vwapcli.errors import ExitStatus, ReportError
 from vwapcli.report.acceptance import (
     Assessment,
     assess,
@@ -463,41 +464,43 @@ def print_verdict(console: Console, assessment: Assessment, html_path: Path) -> 
     console.print(f"[bold {colour}]{verdict.label}[/]  report: {html_path}")
 
 
-def run_report(
-    run_dir: Path,
-    strategy: str | None,
-    out: Path | None,
-    check: bool,
-    console: Console,
-    strategy_keys: Mapping[str, str] | None = None,
-) -> int:
-    """Build the report of a run folder; the exit code follows the verdict under ``check``.
+@dataclass(frozen=True)
+class ReportRequest:
+    """`vwapcli report RUN_DIR`: the run, an optional strategy, where the page goes, --check.
+
+    ``strategy_keys`` maps config keys to display names (the application's strategy
+    catalogue) so ``--strategy orb`` finds ORB; run folders outlive strategies, so it may
+    be empty.
+    """
+
+    run_dir: Path
+    strategy: str | None = None
+    out: Path | None = None
+    check: bool = False
+    strategy_keys: Mapping[str, str] = field(default_factory=dict)
+
+
+def run_report(request: ReportRequest, env: Env) -> ExitStatus:
+    """Build the report of a run folder; the exit status follows the verdict under ``check``.
 
     Writes the HTML (default ``<run_dir>/report.html``) and ``metrics.json`` beside it,
     prints the verdict table. With ``strategy`` (display name or config key) the page,
-    the banner and the exit code are about that strategy alone; metrics.json always holds
+    the banner and the exit status are about that strategy alone; metrics.json always holds
     "all" and every strategy.
     """
     # First of all: quantstats' import and drawing (most of the time) then overlap
     # everything below on the other core (issue 6: the report within seconds).
     tearsheet = start_tearsheet()
     try:
-        return _report(Path(run_dir), strategy, out, check, console, tearsheet, strategy_keys)
+        return _report(request, env.console, tearsheet)
     finally:
         tearsheet.close()
 
 
-def _report(
-    run_dir: Path,
-    strategy: str | None,
-    out: Path | None,
-    check: bool,
-    console: Console,
-    tearsheet: TearsheetJob,
-    strategy_keys: Mapping[str, str] | None = None,
-) -> int:
-    run = load_run(run_dir)
-    selected = resolve_strategy(run, strategy, strategy_keys) if strategy else ALL
+def _report(request: ReportRequest, console: Console, tearsheet: TearsheetJob) -> ExitStatus:
+    run = load_run(Path(request.run_dir))
+    strategy = request.strategy
+    selected = resolve_strategy(run, strategy, request.strategy_keys) if strategy else ALL
     dailies = {selected: daily_equity(run, selected)}
     reader, reader_note = _store_reader(run.meta.get("store"))
     benchmark, benchmark_note = benchmark_returns(reader, run)
@@ -535,9 +538,9 @@ def _report(
         notes=_consistency_notes(run, assessments),
         tearsheet=tearsheet,
     )
-    html_path = Path(out) if out is not None else run.path / "report.html"
+    html_path = Path(request.out) if request.out is not None else run.path / "report.html"
     write_page(html_path, render_page(page), "metrics.json", metrics_document(assessments), "report")
     print_verdict(console, headline, html_path)
-    if check and not headline.verdict.passed:
-        return 1
-    return 0
+    if request.check and not headline.verdict.passed:
+        return ExitStatus.CHECK_FAILED
+    return ExitStatus.SUCCESS

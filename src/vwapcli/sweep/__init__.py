@@ -6,6 +6,6 @@ every trial recorded in ``<store>/trials/ledger.parquet`` so the deflated Sharpe
 the best configuration accounts for everything ever tried on that data.
 """
 
-from vwapcli.sweep.command import run_sweep
+from vwapcli.sweep.command import SweepRequest, run_sweep
 
-__all__ = ["run_sweep"]
+__all__ = ["SweepRequest", "run_sweep"]

@@ -10,21 +10,41 @@ Windows are calendar spans anchored at the first session: fold k trains on
 ``[first + k*step, first + k*step + train)`` and tests on the ``test`` span right after.
 Each window is then snapped to the sessions present inside it. The last test window may
 be cut short by the end of the data; a fold whose test window holds no session is dropped.
+
+``run_walk_forward`` runs the folds on a ``SweepRun`` (each training window is a sweep of
+its own, recorded in the ledger); ``WalkForwardResult.write`` adds walk_forward.csv,
+oos_trades.csv and oos_metrics.json to the sweep folder.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.table import Table
 
+from vwapcli.app_config import AppConfig
 from vwapcli.errors import ConfigError
+from vwapcli.sweep.evaluation import SweepRun, results_frame
+from vwapcli.sweep.grid import Grid, SweepPoint
+from vwapcli.sweep.ledger import read_ledger, trials_on_data
+from vwapcli.sweep.trials import (
+    METRIC_COLUMNS,
+    TrialOutcome,
+    TrialSpec,
+    TrialTask,
+    evaluate_task,
+    nan_to_none,
+)
 
 # Metrics a fold may select on, and whether larger is better.
 SELECTION_METRICS: dict[str, bool] = {
@@ -150,3 +170,124 @@ def select_best(results: pd.DataFrame, metric: str) -> int:
     values = results[metric].to_numpy(dtype=float)
     score = np.where(np.isnan(values), -math.inf, values if larger_is_better else -values)
     return int(np.argmax(score))
+
+
+@dataclass(frozen=True)
+class WalkForwardResult:
+    """Every fold's training grid, the fold table, and the out-of-sample trades and metrics."""
+
+    results: pd.DataFrame  # results.parquet: each fold's training results, with a fold column
+    folds: pd.DataFrame  # walk_forward.csv: one row per fold, the chosen parameters, test metrics
+    oos_trades: pd.DataFrame  # oos_trades.csv
+    oos_metrics: dict[str, Any]  # oos_metrics.json
+    heat_frame: pd.DataFrame  # mean training-window metrics per configuration
+    lines: list[str]
+
+    def write(self, folder: Path) -> None:
+        """walk_forward.csv, oos_trades.csv and oos_metrics.json into the sweep folder."""
+        from vwapcli.run_folder import write_table
+
+        self.folds.to_csv(folder / "walk_forward.csv", index=False, lineterminator="\n")
+        write_table(self.oos_trades, folder / "oos_trades.csv", None)
+        (folder / "oos_metrics.json").write_text(
+            json.dumps({k: nan_to_none(v) for k, v in self.oos_metrics.items()}, indent=2, sort_keys=True) + "\n"
+        )
+
+
+def run_walk_forward(run: SweepRun, spec: WalkForwardSpec) -> WalkForwardResult:
+    """Train on each window, trade the winner on the next, keep only out-of-sample trades."""
+    sessions = run.data.sessions
+    folds = split_windows(sessions, spec)
+    if not folds:
+        raise ConfigError(
+            f"--walk-forward train={spec.train},test={spec.test}: the data ({sessions[0]} to "
+            f"{sessions[-1]}) is too short for one training plus one test window"
+        )
+    points, grid = run.points, run.grid
+    by_index = {point.index: point for point in points}
+    fold_results: list[pd.DataFrame] = []
+    fold_rows: list[dict[str, Any]] = []
+    oos_trades: list[pd.DataFrame] = []
+    oos_equity: list[pd.DataFrame] = []
+    equity = points[0].config.risk.starting_equity
+    for fold in folds:
+        outcomes = run.evaluate(fold.train_start, fold.train_end, f"fold {fold.index + 1}/{len(folds)} train")
+        results = results_frame(points, outcomes, grid)
+        run.record(results, (fold.train_start, fold.train_end))
+        chosen = by_index[int(results.iloc[select_best(results, spec.metric)]["config_index"])]
+        # The test window trades on from the equity the previous test windows left.
+        risk = chosen.config.risk.model_copy(update={"starting_equity": equity})
+        test_config = chosen.config.model_copy(update={"risk": risk})
+        test = evaluate_task(run.data.market_data, TrialTask(
+            (TrialSpec(chosen.index, test_config),), fold.test_start, fold.test_end,
+            str(run.data.store), run.data.fingerprint, keep_trades=True,
+        ))[0]
+        trades = test.trades if test.trades is not None else pd.DataFrame()
+        oos_trades.append(trades.assign(fold=fold.index))
+        if test.equity is not None and len(test.equity):
+            oos_equity.append(test.equity.assign(fold=fold.index))
+            equity = float(test.equity["equity"].iloc[-1])
+        results.insert(0, "fold", fold.index)
+        fold_results.append(results)
+        fold_rows.append(_fold_row(fold, chosen, grid, results, spec.metric, test))
+    all_results = pd.concat(fold_results, ignore_index=True)
+    trades = pd.concat(oos_trades, ignore_index=True) if oos_trades else pd.DataFrame()
+    if len(trades):
+        trades["trade_id"] = np.arange(1, len(trades) + 1)
+    equity_frame = pd.concat(oos_equity, ignore_index=True) if oos_equity else pd.DataFrame()
+    oos = _oos_metrics(trades, equity_frame, points[0].config)
+    configurations = trials_on_data(read_ledger(run.ledger_file), run.data.fingerprint).configurations
+    lines = [
+        f"walk-forward train={spec.train}, test={spec.test}, step={spec.step}, selected by {spec.metric}: "
+        f"{len(folds)} folds, out-of-sample {folds[0].test_start} to {folds[-1].test_end}",
+        f"out-of-sample: {oos['trades']} trades, win rate {oos['win_rate']:.1%}, profit factor "
+        f"{oos['profit_factor']:.2f}, Sharpe {oos['sharpe']:.2f}, max drawdown {oos['max_drawdown_pct']:.1f}%, "
+        f"P&L {oos['total_pnl']:,.2f} -> {oos['verdict']}",
+        f"trial ledger: {run.ledger_file} ({configurations} configurations tried in total on this data)",
+        "heatmap: mean training-window Sharpe per configuration across folds",
+    ]
+    mean_by_config = (
+        all_results.groupby("config_index", sort=True)
+        .agg({**{p: "first" for p in grid.axes}, "sharpe": "mean", "profit_factor": "mean",
+              "trades": "sum", "win_rate": "mean", "max_drawdown_pct": "max", "total_pnl": "sum",
+              "verdict": "first"})
+        .reset_index()
+    )
+    return WalkForwardResult(all_results, pd.DataFrame(fold_rows), trades, oos, mean_by_config, lines)
+
+
+def _fold_row(
+    fold: Fold, chosen: SweepPoint, grid: Grid, results: pd.DataFrame, metric: str, test: TrialOutcome
+) -> dict[str, Any]:
+    train = results.loc[results["config_index"] == chosen.index].iloc[0]
+    row: dict[str, Any] = {
+        "fold": fold.index, "train_start": fold.train_start, "train_end": fold.train_end,
+        "test_start": fold.test_start, "test_end": fold.test_end,
+    }
+    row.update({path: chosen.params[path] for path in grid.axes})
+    row[f"train_{metric}"] = train[metric]
+    row.update({f"test_{name}": test.metrics[name] for name in METRIC_COLUMNS})
+    return row
+
+
+def folds_table(folds: pd.DataFrame, grid: Grid) -> Table:
+    """The terminal table of a walk-forward: each fold's test window, choice and result."""
+    table = Table(title="Walk-forward folds (test = out of sample)")
+    columns = ["fold", "test_start", "test_end", *grid.axes, "test_trades", "test_sharpe", "test_total_pnl"]
+    for column in columns:
+        table.add_column(column.rsplit(".", 1)[-1], justify="right")
+    for record in folds[columns].to_dict("records"):
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in record.values()])
+    return table
+
+
+def _oos_metrics(trades: pd.DataFrame, equity: pd.DataFrame, config: AppConfig) -> dict[str, Any]:
+    from vwapcli.sweep.trials import trial_metrics
+
+    pnl = trades["pnl"].to_numpy(dtype=float) if len(trades) else np.array([], dtype=float)
+    sessions = list(equity["session_date"]) if len(equity) else []
+    closing = equity["equity"].to_numpy(dtype=float) if len(equity) else np.array([], dtype=float)
+    metrics, moments = trial_metrics(pnl, sessions, closing, config)
+    metrics.update({"sharpe_daily": moments.sharpe, "n_returns": moments.n_returns, "sessions": len(sessions)})
+    return metrics
+
