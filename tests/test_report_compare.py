@@ -34,10 +34,11 @@ from vwapcli.report.bootstrap import (
     seed_streams,
     sharpe_of_paths,
 )
-from vwapcli.report.compare import CompareRequest, compare_document, run_compare
-from vwapcli.report.html import external_references
+from vwapcli.report.compare import CompareRequest, run_compare
+from vwapcli.report.documents import compare_document
 from vwapcli.report.metrics import sharpe_ratio
 from vwapcli.report.portfolio import compare_runs, pnl_correlation
+from vwapcli.report.self_contained import external_references
 
 ORB_BLOCK = {"enabled": True, "range_minutes": 30, "max_entry_time": "12:00:00",
              "target_range_mult": 1.0}
@@ -48,7 +49,7 @@ KEYS = {"ORB": "orb", "FADE": "fade", "GAP": "gap"}
 SKIP_COLUMNS = ["strategy_name", "symbol", "direction", "entry_time", "P", "P_stop", "P_target",
                 "reason", "detail"]
 FAST = {"bootstrap_samples": 200}
-# Any remote load via src/href, url() or @import (independent of html.py's own pattern).
+# Any remote load via src/href, url() or @import (independent of the module's own pattern).
 REMOTE_LOAD = re.compile(
     r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""",
     re.IGNORECASE,

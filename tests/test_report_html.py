@@ -27,15 +27,10 @@ from rich.console import Console
 from report_builders import build_run, random_trades, sessions_from, trade
 from vwapcli.env import Env
 from vwapcli.report import ReportRequest, run_report
-from vwapcli.report import html as report_html
 from vwapcli.report import run as report_run
-from vwapcli.report.html import (
-    ForkedTearsheet,
-    TearsheetError,
-    external_references,
-    quantstats_tearsheet,
-    strip_external_references,
-)
+from vwapcli.report import tearsheet as report_tearsheet
+from vwapcli.report.self_contained import external_references, strip_external_references
+from vwapcli.report.tearsheet import ForkedTearsheet, TearsheetError, quantstats_tearsheet
 
 NEW_YORK = ZoneInfo("America/New_York")
 # Independent of the module's own pattern: any remote load via src/href, url() or @import.
@@ -118,8 +113,8 @@ def test_synthetic_provenance_puts_a_visible_label_beside_the_verdict(
 def test_a_failing_run_shows_a_fail_banner_and_no_synthetic_label(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(report_html, "quantstats_tearsheet", lambda *a: "<p>stub</p>")
-    monkeypatch.setattr(report_run, "start_tearsheet", report_html.InlineTearsheet)
+    monkeypatch.setattr(report_tearsheet, "quantstats_tearsheet", lambda *a: "<p>stub</p>")
+    monkeypatch.setattr(report_run, "start_tearsheet", report_tearsheet.InlineTearsheet)
     days = sessions_from("2024-01-02", 30)
     folder = build_run(tmp_path / "run", [trade(d, -20.0) for d in days], days)
     assert run_report(ReportRequest(folder, None, None, True, ), Env(console=Console(file=io.StringIO()))) == 1
@@ -143,7 +138,7 @@ def test_strip_removes_remote_links_scripts_styles_and_keeps_the_text() -> None:
 
 def test_importing_the_report_package_does_not_import_quantstats_or_matplotlib() -> None:
     probe = (
-        "import sys, vwapcli.report, vwapcli.report.html; "
+        "import sys, vwapcli.report, vwapcli.report.compare, vwapcli.report.charts, vwapcli.report.tearsheet; "
         "print('quantstats' in sys.modules, 'matplotlib' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
@@ -166,8 +161,8 @@ def child_builds(monkeypatch: pytest.MonkeyPatch) -> None:
             os._exit(3)
         return f"<p>{title}: {len(returns)} days, split={split}</p>"
 
-    monkeypatch.setattr(report_html, "_import_quantstats", lambda: None)
-    monkeypatch.setattr(report_html, "quantstats_tearsheet", page)
+    monkeypatch.setattr(report_tearsheet, "_import_quantstats", lambda: None)
+    monkeypatch.setattr(report_tearsheet, "quantstats_tearsheet", page)
 
 
 def _three_days() -> pd.Series:
@@ -210,7 +205,7 @@ def test_closing_a_tearsheet_never_fed_ends_its_child(child_builds: None) -> Non
 
 
 def _kind_of_tearsheet_job(queue: Any) -> None:
-    queue.put(type(report_html.start_tearsheet()).__name__)
+    queue.put(type(report_tearsheet.start_tearsheet()).__name__)
 
 
 def test_inside_a_daemonic_worker_the_tearsheet_is_built_in_process() -> None:
@@ -229,14 +224,14 @@ def test_the_split_tearsheet_is_identical_to_one_drawn_in_one_process(
     """Independent method: the same quantstats call in one process, no helper, no markers.
     The split must really have been merged (not fallen back to one process)."""
     merges: list[bool] = []
-    merge = report_html._merge_helper_figures
+    merge = report_tearsheet._merge_helper_figures
 
     def spy(first: str, helper_output: str) -> str | None:
         merged = merge(first, helper_output)
         merges.append(merged is not None)
         return merged
 
-    monkeypatch.setattr(report_html, "_merge_helper_figures", spy)
+    monkeypatch.setattr(report_tearsheet, "_merge_helper_figures", spy)
     days = pd.bdate_range("2023-01-03", periods=130)
     rng = np.random.default_rng(11)
     returns = pd.Series(rng.normal(0.0005, 0.01, days.size), index=days, name="All strategies")
@@ -244,7 +239,7 @@ def test_the_split_tearsheet_is_identical_to_one_drawn_in_one_process(
                           name="SPY buy-and-hold")
     # As in the tearsheet process: quantstats' style is set at import, outside any
     # rc_context, so both drawings below use it.
-    report_html._import_quantstats()
+    report_tearsheet._import_quantstats()
     split = quantstats_tearsheet(returns, benchmark, "t", split=True)
     whole = quantstats_tearsheet(returns, benchmark, "t")
     assert merges == [True]
@@ -259,16 +254,16 @@ def test_a_missing_or_empty_helper_figure_makes_the_split_give_up() -> None:
     The helper's output is its template with each placeholder replaced by its figure."""
     template = "<h1>{{title}}</h1>" + "".join(
         "<div>{{" + name + "}}</div>"
-        for names in report_html.HELPER_FIGURES.values() for name in names
+        for names in report_tearsheet.HELPER_FIGURES.values() for name in names
     )
-    first, helper = report_html._split_templates(template)
+    first, helper = report_tearsheet._split_templates(template)
     image = '<img src="data:image/png;base64,iVBORw0KGgo=" />'
     complete = re.sub(r"\{\{\w+\}\}", image, helper)
-    merged = report_html._merge_helper_figures(first, complete)
+    merged = report_tearsheet._merge_helper_figures(first, complete)
     assert merged == re.sub(r"\{\{(?!title)\w+\}\}", image, template)
-    assert report_html._merge_helper_figures(first, "") is None
-    assert report_html._merge_helper_figures(first, complete.replace(image, "", 1)) is None
-    assert report_html._split_templates("<h1>no placeholders</h1>") is None
+    assert report_tearsheet._merge_helper_figures(first, "") is None
+    assert report_tearsheet._merge_helper_figures(first, complete.replace(image, "", 1)) is None
+    assert report_tearsheet._split_templates("<h1>no placeholders</h1>") is None
 
 
 def test_the_report_leaves_no_tearsheet_process_behind(real_report: tuple[str, str]) -> None:
@@ -284,8 +279,8 @@ def test_the_report_process_itself_never_imports_quantstats_seaborn_or_scipy_sta
     folder = build_run(tmp_path / "run", random_trades(days, 80, seed=3), days)
     probe = (
         "import io, sys; from pathlib import Path; from rich.console import Console; "
-        "from vwapcli.env import Env; from vwapcli.report import ReportRequest, html, run_report; "
-        "html.quantstats_tearsheet = lambda *a, **k: 'child has quantstats: %s' "
+        "from vwapcli.env import Env; from vwapcli.report import ReportRequest, run_report, tearsheet; "
+        "tearsheet.quantstats_tearsheet = lambda *a, **k: 'child has quantstats: %s' "
         "% ('quantstats' in sys.modules); "
         f"run_report(ReportRequest(Path({str(folder)!r})), Env(console=Console(file=io.StringIO()))); "
         "print(*(name in sys.modules for name in ('quantstats', 'seaborn', 'scipy.stats')))"

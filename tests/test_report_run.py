@@ -1,7 +1,7 @@
 """``run_report`` end to end on hand-built run folders (quantstats stubbed out for speed).
 
 The real quantstats tearsheet (and the forked process that draws it) is exercised in
-test_report_html.py; here it is built in-process by a stub that records what it was
+test_report_tearsheet.py; here it is built in-process by a stub that records what it was
 given, so each report takes well under a second and the tests can check the exit code,
 metrics.json, the page layout and what the tearsheet is fed.
 """
@@ -25,8 +25,10 @@ from report_builders import build_run, sessions_from, trade
 from vwapcli.env import Env
 from vwapcli.errors import VwapcliError
 from vwapcli.report import ReportError, ReportRequest, run_report
-from vwapcli.report import html as report_html
 from vwapcli.report import run as report_run
+from vwapcli.report import tearsheet as report_tearsheet
+from vwapcli.report.run_folder import load_run
+from vwapcli.report.store_reads import read_daily_closes
 
 # Config key -> display name, as the CLI passes it from the strategy catalogue.
 STRATEGY_KEYS = {"orb": "ORB"}
@@ -43,8 +45,8 @@ def tearsheet_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append({"returns": returns, "benchmark": benchmark, "title": title})
         return "<html><body><p>stub tearsheet</p></body></html>"
 
-    monkeypatch.setattr(report_html, "quantstats_tearsheet", stub)
-    monkeypatch.setattr(report_run, "start_tearsheet", report_html.InlineTearsheet)
+    monkeypatch.setattr(report_tearsheet, "quantstats_tearsheet", stub)
+    monkeypatch.setattr(report_run, "start_tearsheet", report_tearsheet.InlineTearsheet)
     return calls
 
 
@@ -285,7 +287,7 @@ def test_the_tearsheet_starts_first_and_gets_the_headline_returns_before_the_boo
     events = [event for event, _ in tearsheet_log]
     assert events == ["start", "submit", "bootstrap", "result", "close"]
     returns, _, title = tearsheet_log[1][1]
-    expected = assess_run(report_run.load_run(folder))["FADE"].returns
+    expected = assess_run(load_run(folder))["FADE"].returns
     pd.testing.assert_series_equal(returns, expected)
     assert title == "vwapcli report: mixed (FADE)"
 
@@ -330,7 +332,7 @@ def test_daily_closes_are_each_new_york_dates_last_regular_hours_bar(tmp_path: P
         _new_york(summer, 16, 0): 22.0,
         _new_york(monday, 8, 0): 29.0, _new_york(monday, 9, 30): 30.0,
     })
-    closes = report_run.read_daily_closes(
+    closes = read_daily_closes(
         BarStore(tmp_path / "store"), "SPY", dt.date(2024, 1, 2), dt.date(2024, 7, 8), "1m"
     )
     assert closes.to_dict() == {
@@ -351,7 +353,7 @@ def test_a_daily_store_is_preferred_to_intraday_bars(tmp_path: Path) -> None:
         "ts": stamps, "open": [100.0, 101.0], "high": [102.0, 103.0], "low": [99.0, 100.0],
         "close": [101.0, 102.0], "volume": [1e6, 1e6],
     }), timeframe="1d", provenance="hand-built")
-    closes = report_run.read_daily_closes(store, "SPY", days[0], days[1], "1m")
+    closes = read_daily_closes(store, "SPY", days[0], days[1], "1m")
     assert closes.tolist() == [101.0, 102.0]
 
 

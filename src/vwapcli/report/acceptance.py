@@ -30,6 +30,7 @@ from vwapcli.report.bootstrap import (
     bootstrap_intervals,
 )
 from vwapcli.report.metrics import Summary, daily_returns, summarize
+from vwapcli.report.run_folder import ALL, RunFolder, daily_equity, strategy_trades
 
 Status = Literal["PASS", "FAIL", "NOT PROVEN"]
 
@@ -101,37 +102,54 @@ class Verdict:
         return [criterion.label for criterion in self.criteria if not criterion.passed]
 
 
-def evaluate(
-    summary: Summary, intervals: BootstrapIntervals, acceptance: AcceptanceConfig
+def acceptance_verdict(
+    acceptance: AcceptanceConfig,
+    *,
+    win_rate: float,
+    profit_factor: float,
+    max_drawdown_pct: float,
+    years_covered: float,
+    trades: int,
+    intervals: BootstrapIntervals | None = None,
 ) -> Verdict:
-    """Judge one strategy's (or the run's) metrics against the acceptance config."""
+    """Judge a set of trades' metrics against the acceptance config: the one verdict
+    function (the report with bootstrap ``intervals``, the sweep on point values alone)."""
     criteria = [
         Criterion(
-            "win_rate", "Win rate", summary.win_rate, acceptance.min_win_rate, ">=",
-            intervals.win_rate,
+            "win_rate", "Win rate", win_rate, acceptance.min_win_rate, ">=",
+            intervals.win_rate if intervals else NO_INTERVAL,
         ),
         Criterion(
-            "profit_factor", "Profit factor", summary.profit_factor,
-            acceptance.min_profit_factor, ">=", intervals.profit_factor,
+            "profit_factor", "Profit factor", profit_factor, acceptance.min_profit_factor, ">=",
+            intervals.profit_factor if intervals else NO_INTERVAL,
         ),
         Criterion(
-            "max_drawdown_pct", "Max drawdown", summary.max_drawdown_pct,
-            acceptance.max_drawdown_pct, "<=", intervals.max_drawdown_pct,
+            "max_drawdown_pct", "Max drawdown", max_drawdown_pct, acceptance.max_drawdown_pct, "<=",
+            intervals.max_drawdown_pct if intervals else NO_INTERVAL,
         ),
         Criterion(
-            "years_covered", "Years covered", summary.years_covered, acceptance.min_years,
-            ">=", NO_INTERVAL,
+            "years_covered", "Years covered", years_covered, acceptance.min_years, ">=", NO_INTERVAL,
         ),
         Criterion(
-            "trades", "Trades", float(summary.trades), float(acceptance.min_trades), ">=",
-            NO_INTERVAL,
+            "trades", "Trades", float(trades), float(acceptance.min_trades), ">=", NO_INTERVAL,
         ),
     ]
-    if summary.trades == 0:
+    if trades == 0:
         # Nothing to resample: the trade-level intervals say "n/a", not a fake [0, 0].
         criteria[0] = _without_interval(criteria[0])
         criteria[1] = _without_interval(criteria[1])
     return Verdict(criteria, [c.label for c in criteria if c.not_proven])
+
+
+def evaluate(
+    summary: Summary, intervals: BootstrapIntervals, acceptance: AcceptanceConfig
+) -> Verdict:
+    """Judge one strategy's (or the run's) metrics against the acceptance config."""
+    return acceptance_verdict(
+        acceptance, win_rate=summary.win_rate, profit_factor=summary.profit_factor,
+        max_drawdown_pct=summary.max_drawdown_pct, years_covered=summary.years_covered,
+        trades=summary.trades, intervals=intervals,
+    )
 
 
 def _without_interval(criterion: Criterion) -> Criterion:
@@ -139,59 +157,6 @@ def _without_interval(criterion: Criterion) -> Criterion:
         criterion.key, criterion.label, criterion.value, criterion.threshold,
         criterion.comparator, NO_INTERVAL,
     )
-
-
-def format_value(key: str, value: float) -> str:
-    """How each criterion's numbers are written on the page and in the terminal."""
-    if math.isnan(value):
-        return "n/a"
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    if key == "win_rate":
-        return f"{value * 100:.1f}%"
-    if key == "max_drawdown_pct":
-        return f"{value:.1f}%"
-    # Portfolio criteria (report --compare) are changes, so they carry a sign (not zero).
-    if key in ("max_drawdown_worsening_pts", "sharpe_change"):
-        text = f"{value:+.2f}" if value != 0.0 else "0.00"
-        return f"{text} pts" if key == "max_drawdown_worsening_pts" else text
-    if key == "trades":
-        return f"{value:,.0f}"
-    if key == "years_covered":
-        return f"{value:.2f}"
-    return f"{value:.2f}"
-
-
-def format_threshold(criterion: Criterion) -> str:
-    sign = "≥" if criterion.comparator == ">=" else "≤"
-    return f"{sign} {format_value(criterion.key, criterion.threshold)}"
-
-
-def verdict_rich_table(verdict: Verdict, title: str, value_header: str = "Value") -> Any:
-    """The verdict as a Rich table (terminal twin of the HTML verdict table)."""
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in ("Criterion", value_header, "Threshold", "Result", "95% interval"):
-        table.add_column(column, justify="left" if column == "Criterion" else "right")
-    style = {"PASS": "green", "FAIL": "bold red", "NOT PROVEN": "yellow"}
-    for criterion in verdict.criteria:
-        table.add_row(
-            criterion.label,
-            format_value(criterion.key, criterion.value),
-            format_threshold(criterion),
-            f"[{style[criterion.status]}]{criterion.status}[/]",
-            format_interval(criterion),
-        )
-    return table
-
-
-def format_interval(criterion: Criterion) -> str:
-    if not criterion.interval.available:
-        return "n/a"
-    low = format_value(criterion.key, criterion.interval.low)
-    high = format_value(criterion.key, criterion.interval.high)
-    return f"[{low}, {high}]"
 
 
 @dataclass(frozen=True)
@@ -208,9 +173,7 @@ class Assessment:
     @property
     def returns(self) -> pd.Series:
         """Daily returns (first session against starting equity), indexed by session date."""
-        values = daily_returns(self.summary.starting_equity, self.daily["equity"].to_numpy())
-        index = pd.DatetimeIndex(self.daily["session_date"].to_numpy(dtype="datetime64[ns]"))
-        return pd.Series(values, index=index, name=self.name)
+        return returns_series(self.daily, self.summary.starting_equity, self.name)
 
     def as_dict(self) -> dict[str, Any]:
         """metrics.json entry: headline metrics, verdict, not-proven list, criteria."""
@@ -238,3 +201,29 @@ def assess(
         block_length_days=acceptance.block_length_days,
     )
     return Assessment(name, trades, daily, summary, intervals, evaluate(summary, intervals, acceptance))
+
+
+def returns_series(daily: pd.DataFrame, starting_equity: float, name: str) -> pd.Series:
+    """Daily returns indexed by session date, exactly as ``Assessment.returns`` has them.
+
+    Computed before the bootstrap so the tearsheet process can start drawing sooner.
+    """
+    values = daily_returns(starting_equity, daily["equity"].to_numpy())
+    index = pd.DatetimeIndex(daily["session_date"].to_numpy(dtype="datetime64[ns]"))
+    return pd.Series(values, index=index, name=name)
+
+
+def assess_run(
+    run: RunFolder, dailies: dict[str, pd.DataFrame] | None = None
+) -> dict[str, Assessment]:
+    """Assessments for the whole run ("all") and each strategy alone.
+
+    ``dailies`` (from ``daily_equity``, by name) saves rebuilding them when already made.
+    """
+    results = {}
+    for name in [ALL, *run.strategies]:
+        daily = dailies[name] if dailies and name in dailies else daily_equity(run, name)
+        results[name] = assess(
+            name, strategy_trades(run, name), daily, run.starting_equity, run.acceptance
+        )
+    return results

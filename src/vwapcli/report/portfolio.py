@@ -45,23 +45,24 @@ from vwapcli.core.skips import RISK_REASONS
 from vwapcli.errors import ReportError
 from vwapcli.report.acceptance import Criterion, Verdict
 from vwapcli.report.bootstrap import paired_day_resamples, percentile_interval, seed_streams
-from vwapcli.report.metrics import (
-    NEW_YORK_TZ,
-    Summary,
-    daily_returns,
-    equity_from_trades,
-    summarize,
+from vwapcli.report.formatting import Kind, verdict_sentence
+from vwapcli.report.metrics import NEW_YORK_TZ, Summary, daily_returns, summarize
+from vwapcli.report.run_folder import (
+    ALL,
+    RunFolder,
+    daily_equity,
+    load_run,
+    read_skipped,
+    strategy_daily_pnl,
 )
-from vwapcli.report.run import RunFolder, load_run
 
-SKIP_COLUMNS = ("strategy_name", "symbol", "direction", "entry_time", "reason")
 # run.json fields that say "same data": compared first, in this order.
 DATA_FIELDS = ("data_fingerprint", "timeframe", "start", "end", "symbols")
 # Config sections that may differ without refusal (flagged instead); strategies are
 # checked block by block, acceptance is RUN's to set.
 UNFLAGGED_SECTIONS = ("strategies", "acceptance")
 
-Kind = Literal["fraction", "percent", "ratio", "money", "count", "sessions"]
+NO_CRITERIA = "NO CRITERIA"
 
 
 class _Absent:
@@ -94,51 +95,10 @@ class RunSide:
         return self.folder.path.name
 
 
-def read_skipped(run_dir: Path) -> pd.DataFrame | None:
-    """skipped.csv with UTC ``entry_time``; None when absent (hand-made folders)."""
-    path = Path(run_dir) / "skipped.csv"
-    if not path.is_file():
-        return None
-    try:
-        frame = pd.read_csv(path, dtype={"reason": str, "detail": str})
-    except Exception as error:
-        raise ReportError(f"{path}: unreadable ({type(error).__name__}: {error})") from None
-    missing = [column for column in SKIP_COLUMNS if column not in frame.columns]
-    if missing:
-        raise ReportError(f"{path}: missing column(s) {', '.join(missing)}")
-    frame = frame.copy()
-    try:
-        frame["entry_time"] = pd.to_datetime(frame["entry_time"], utc=True)
-    except (ValueError, TypeError) as error:
-        raise ReportError(f"{path}: bad entry_time ({error})") from None
-    frame["detail"] = frame["detail"].fillna("") if "detail" in frame else ""
-    return frame
-
-
-def _strategy_daily_pnl(folder: RunFolder) -> dict[str, np.ndarray]:
-    """``pnl_<NAME>`` of equity.parquet per strategy; rebuilt from its trades when absent."""
-    result = {}
-    for name in folder.strategies:
-        column = f"pnl_{name}"
-        if column in folder.equity:
-            result[name] = folder.equity[column].to_numpy(dtype=float)
-            continue
-        mine = folder.trades[folder.trades["strategy_name"].astype(str) == name]
-        rebuilt = equity_from_trades(mine, folder.sessions, 0.0)
-        result[name] = rebuilt["pnl"].to_numpy(dtype=float)
-    return result
-
-
 def load_side(run_dir: Path) -> RunSide:
     """Load a run folder and compute its whole-book metrics."""
     folder = load_run(Path(run_dir))
-    daily = folder.equity[["session_date", "equity"]].copy()
-    # As report.run.assess_run: the recorded day P&L, else the change in closing equity.
-    if "pnl" in folder.equity:
-        daily["pnl"] = folder.equity["pnl"].to_numpy(dtype=float)
-    else:
-        path = np.concatenate([[folder.starting_equity], daily["equity"].to_numpy(dtype=float)])
-        daily["pnl"] = np.diff(path)
+    daily = daily_equity(folder, ALL)
     equity = daily["equity"].to_numpy(dtype=float)
     loss_limit_days = (
         int(folder.equity["daily_loss_limit_hit"].astype(bool).sum())
@@ -151,7 +111,7 @@ def load_side(run_dir: Path) -> RunSide:
         daily=daily,
         summary=summarize(folder.trades, daily, folder.starting_equity),
         returns=daily_returns(folder.starting_equity, equity),
-        strategy_pnl=_strategy_daily_pnl(folder),
+        strategy_pnl=strategy_daily_pnl(folder),
         loss_limit_days=loss_limit_days,
     )
 
@@ -585,6 +545,22 @@ class Comparison:
     @property
     def same_run(self) -> bool:
         return not self.added
+
+    @property
+    def verdict_label(self) -> str:
+        """PASS / FAIL of the portfolio criteria, or NO CRITERIA when none is configured."""
+        return NO_CRITERIA if self.verdict is None else self.verdict.label
+
+    @property
+    def verdict_sentence(self) -> str:
+        """What the portfolio verdict says, in one sentence."""
+        if self.verdict is None:
+            return (
+                "No portfolio criteria configured (acceptance.portfolio in RUN's config sets "
+                "neither max_drawdown_worsening_pts nor sharpe_must_not_fall): nothing to pass "
+                "or fail, so --check exits 0."
+            )
+        return verdict_sentence(self.verdict)
 
 
 def compare_runs(base_dir: Path, run_dir: Path) -> Comparison:

@@ -79,11 +79,10 @@ def trial_metrics(
     """The sweep's acceptance metrics (SPEC 11 definitions from ``vwapcli.report``).
 
     ``pnl``: net trade P&Ls in trade order; ``equity``: closing equity per run session.
-    The verdict compares point estimates with the acceptance thresholds; the report's
-    bootstrap intervals (NOT PROVEN) are left to ``vwapcli report`` on a chosen run.
+    The verdict is the report's own (``acceptance_verdict``) on point estimates; the
+    report's bootstrap intervals (NOT PROVEN) are left to ``vwapcli report`` on a chosen run.
     """
-    from vwapcli.report.acceptance import Criterion
-    from vwapcli.report.bootstrap import NO_INTERVAL
+    from vwapcli.report.acceptance import acceptance_verdict
     from vwapcli.report.metrics import (
         daily_returns,
         max_drawdown,
@@ -95,16 +94,12 @@ def trial_metrics(
     start_equity = config.risk.starting_equity
     stats = trade_stats(pnl)
     returns = daily_returns(start_equity, equity)
-    sessions = np.array(session_dates, dtype="datetime64[D]")
     drawdown = max_drawdown(start_equity, equity).pct
-    acceptance = config.acceptance
-    criteria = [
-        Criterion("win_rate", "Win rate", stats.win_rate, acceptance.min_win_rate, ">=", NO_INTERVAL),
-        Criterion("profit_factor", "Profit factor", stats.profit_factor, acceptance.min_profit_factor, ">=", NO_INTERVAL),
-        Criterion("max_drawdown_pct", "Max drawdown", drawdown, acceptance.max_drawdown_pct, "<=", NO_INTERVAL),
-        Criterion("years_covered", "Years covered", years_covered(sessions), acceptance.min_years, ">=", NO_INTERVAL),
-        Criterion("trades", "Trades", float(stats.trades), float(acceptance.min_trades), ">=", NO_INTERVAL),
-    ]
+    verdict = acceptance_verdict(
+        config.acceptance, win_rate=stats.win_rate, profit_factor=stats.profit_factor,
+        max_drawdown_pct=drawdown, years_covered=years_covered(np.array(session_dates, dtype="datetime64[D]")),
+        trades=stats.trades,
+    )
     metrics = {
         "trades": stats.trades,
         "win_rate": stats.win_rate,
@@ -112,7 +107,7 @@ def trial_metrics(
         "max_drawdown_pct": drawdown,
         "sharpe": sharpe_ratio(returns),
         "total_pnl": round(float(np.sum(pnl)), 2),
-        "verdict": "PASS" if all(c.passed for c in criteria) else "FAIL",
+        "verdict": verdict.label,
     }
     return metrics, return_moments(returns)
 
