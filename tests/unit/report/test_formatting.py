@@ -1,0 +1,68 @@
+"""One family of number formatters for every page and the terminal (issue 16).
+
+Expected strings are written by hand from the rules in the module docstring.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from vwapcli.report.acceptance import Criterion
+from vwapcli.report.bootstrap import NO_INTERVAL, Interval
+from vwapcli.report.formatting import (
+    change,
+    count,
+    criterion_interval,
+    criterion_threshold,
+    criterion_value,
+    fraction,
+    money,
+    number,
+    percent,
+    ratio,
+    signed_count,
+    strategy_label,
+)
+
+
+def test_the_kinds_write_their_numbers_as_documented() -> None:
+    assert money(-1234.5) == "-$1,234.50" and money(0.0) == "$0.00"
+    assert fraction(0.4523) == "45.2%" and fraction(0.4523, 2) == "45.23%"
+    assert percent(12.34) == "12.3%"
+    assert ratio(1.3) == "1.30"
+    assert count(1234.0) == "1,234" and count(1234) == "1,234"
+    assert number("sessions", 1510.0) == "1,510 sessions"
+
+
+@pytest.mark.parametrize("formatter", [money, fraction, percent, ratio, count])
+def test_nan_is_not_available_and_infinity_is_a_symbol(formatter) -> None:  # type: ignore[no-untyped-def]
+    assert formatter(math.nan) == "n/a"
+    assert formatter(math.inf) == "∞" and formatter(-math.inf) == "-∞"
+
+
+def test_changes_carry_a_sign_except_zero_and_percentages_change_in_points() -> None:
+    assert change("fraction", 0.0125) == "+1.25 pts"
+    assert change("percent", -29.7) == "-29.70 pts"
+    assert change("ratio", 0.0) == "0.00"
+    assert change("money", -24100.4) == "-$24,100.40"
+    assert change("count", 894.0) == "+894"
+    assert change("ratio", math.inf) == "n/a"
+    assert signed_count(None) == "n/a" and signed_count(-127) == "-127"
+
+
+def test_criteria_are_written_per_key() -> None:
+    """Win rate 0.436 -> 43.6%; drawdown 11.4 -> 11.4%; a worsening of 2 points -> +2.00 pts."""
+    win = Criterion("win_rate", "Win rate", 0.436, 0.45, ">=", Interval(0.405, 0.469))
+    assert (criterion_value("win_rate", win.value), criterion_threshold(win)) == ("43.6%", "≥ 45.0%")
+    assert criterion_interval(win) == "[40.5%, 46.9%]"
+    drawdown = Criterion("max_drawdown_pct", "Max drawdown", 11.4, 20.0, "<=", NO_INTERVAL)
+    assert (criterion_value("max_drawdown_pct", 11.4), criterion_threshold(drawdown)) == ("11.4%", "≤ 20.0%")
+    assert criterion_interval(drawdown) == "n/a"
+    assert criterion_value("max_drawdown_worsening_pts", 2.0) == "+2.00 pts"
+    assert criterion_value("trades", 894.0) == "894" and criterion_value("years_covered", 6.0) == "6.00"
+
+
+def test_the_whole_run_is_called_all_strategies() -> None:
+    assert strategy_label("all") == "All strategies" and strategy_label("ORB") == "ORB"
