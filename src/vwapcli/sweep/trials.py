@@ -5,7 +5,7 @@ equal signals). Per group the signals are computed once and exits planned once p
 config; every configuration then gets its engine from ``build_engine`` (the backtest's
 own) and runs the engine's account walk (``Engine.walk``: fills, sizing, risk limits).
 There is no second copy of the trade logic, so a configuration's result is what
-``vwapcli backtest`` computes for it by construction (``tests/test_sweep_trials_vwap.py``
+``vwapcli backtest`` computes for it by construction (``tests/unit/sweep/test_trials_vwap.py``
 checks it anyway). What the sweep adds is sharing: one ``SpreadPricer`` per worker, data
 set and pricing inputs, which remembers prices by value, so configurations that differ
 only in fills, sizing or risk price each entry once, and later tasks reuse earlier prices.
