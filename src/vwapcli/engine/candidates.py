@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,10 +18,18 @@ from vwapcli.core.skips import SkipReason
 from vwapcli.core.types import SessionedBars, Signal, new_york_date
 from vwapcli.exits import EXIT_REASONS, plan_exits
 
+#: What a candidate's pricing depends on besides the pricer and dte: symbol, direction,
+#: P, P_target, entry time, exit time, underlying exit level.
+PricingKey = tuple[str, str, float, float, int, int, float]
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A signal with its underlying exit already known (exits do not depend on the account)."""
+    """A signal with its underlying exit already known (exits do not depend on the account).
+
+    ``pricing_key`` is the candidate's pricing inputs as a value, built once: a sweep looks
+    the same candidate up once per configuration.
+    """
 
     signal: Signal
     session_date: dt.date
@@ -29,6 +37,15 @@ class Candidate:
     exit_reason: str | None  # None: too late or no matching bar
     underlying_exit: float
     skip_reason: SkipReason | None
+    pricing_key: PricingKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        signal = self.signal
+        key = (
+            signal.symbol, signal.direction, signal.P, signal.P_target, signal.entry_time_ns,
+            self.exit_time_ns, self.underlying_exit,
+        )
+        object.__setattr__(self, "pricing_key", key)
 
 
 def plan_candidates(

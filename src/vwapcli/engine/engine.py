@@ -51,12 +51,8 @@ class Engine:
         progress: Callable[[int], None] | None = None,
     ) -> AccountWalk:
         """The account through the run's sessions: which candidates trade, and daily equity."""
-        dte = self.config.options.dte
-        price = self.pricer.price
-        return walk_account(
-            candidates, run_sessions, strategy_names, lambda i: price(candidates[i], dte), self.fill_terms,
-            progress,
-        )
+        price = self.pricer.price_for(self.config.options.dte)
+        return walk_account(candidates, run_sessions, strategy_names, price, self.fill_terms, progress)
 
     def run(
         self,

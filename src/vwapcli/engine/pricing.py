@@ -9,7 +9,8 @@ the *values* it depends on, never by which object asked:
 * an expiry by (symbol, trade date, dte);
 * a spread by (symbol, direction, P, P_target, entry time, dte);
 * a spread price by (open/close, the spread's symbol, right, expiry and strikes, time, spot);
-* a candidate by its spread key plus its exit time and exit level.
+* a candidate by its ``pricing_key`` (symbol, direction, P, P_target, entry and exit time,
+  exit level), per dte.
 
 Quotes are pure functions of those inputs, so a remembered answer is the answer. The
 memory lives as long as the pricer (one run, or one sweep worker's data set).
@@ -18,12 +19,12 @@ memory lives as long as the pricer (one run, or one sweep worker's data set).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from vwapcli.core.skips import Skip
 from vwapcli.core.types import Signal
-from vwapcli.engine.candidates import Candidate
+from vwapcli.engine.candidates import Candidate, PricingKey
 from vwapcli.options.expirations import ExpiryChoice, ExpirySchedule, SessionDates, SessionsLike
 from vwapcli.options.quotes import QuoteSource
 from vwapcli.options.spreads import DebitSpread, Side, SpreadPrice, price_spread, spread_at_expiry
@@ -74,7 +75,7 @@ class SpreadPricer:
         self._expiries: dict[tuple[str, dt.date, int], ExpiryChoice] = {}
         self._spreads: dict[SpreadKey, DebitSpread | Skip] = {}
         self._prices: dict[tuple[Side, DebitSpread, int, float], SpreadPrice | Skip] = {}
-        self._candidates: dict[tuple[SpreadKey, int, float], PricedCandidate | Skip] = {}
+        self._candidates: dict[int, dict[PricingKey, PricedCandidate | Skip]] = {}
 
     def price(self, candidate: Candidate, dte: int) -> PricedCandidate | Skip:
         """The spread a candidate trades and its opening and closing mid/natural (SPEC 7).
@@ -82,15 +83,22 @@ class SpreadPricer:
         A Skip (no_strikes, no_quote, no_vol, ...) when it cannot be priced at entry. An
         exit without a usable quote (chain mode) is valued at intrinsic.
         """
-        signal = candidate.signal
-        spread_key: SpreadKey = (
-            signal.symbol, signal.direction, signal.P, signal.P_target, signal.entry_time_ns, dte,
-        )
-        key = (spread_key, candidate.exit_time_ns, candidate.underlying_exit)
-        priced = self._candidates.get(key)
-        if priced is None:
-            priced = self._candidates[key] = self._price(candidate, spread_key)
-        return priced
+        return self.price_for(dte)(candidate)
+
+    def price_for(self, dte: int) -> Callable[[Candidate], PricedCandidate | Skip]:
+        """``price`` with ``dte`` fixed: what an account walk calls once per priced candidate."""
+        by_key = self._candidates.get(dte)
+        if by_key is None:
+            by_key = self._candidates[dte] = {}
+
+        def price(candidate: Candidate) -> PricedCandidate | Skip:
+            key = candidate.pricing_key
+            priced = by_key.get(key)
+            if priced is None:
+                priced = by_key[key] = self._price(candidate, (*key[:5], dte))
+            return priced
+
+        return price
 
     def spread(self, signal: Signal, trade_date: dt.date, dte: int) -> DebitSpread | Skip:
         """The spread ``signal`` trades with ``dte`` sessions to expiry (SPEC 7 strikes)."""

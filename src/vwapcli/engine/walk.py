@@ -21,7 +21,7 @@ from vwapcli.engine.fills import FilledTrade, fill_and_size
 from vwapcli.engine.pricing import PricedCandidate
 from vwapcli.risk import DayLedger, OpenPosition
 
-PriceLookup = Callable[[int], "PricedCandidate | Skip"]
+PriceLookup = Callable[[Candidate], "PricedCandidate | Skip"]
 _END_OF_DAY = int(np.iinfo(np.int64).max)
 
 
@@ -63,73 +63,64 @@ def walk_account(
     terms: FillTerms,
     progress: Callable[[int], None] | None = None,
 ) -> AccountWalk:
-    """The account through the run's sessions: which candidates trade, and daily equity."""
+    """The account through the run's sessions: which candidates trade, and daily equity.
+
+    ``price(candidate)`` prices a candidate that passed the limits. The sweep walks the
+    same candidates once per configuration, so this loop keeps its lookups local.
+    """
     by_day: dict[dt.date, list[int]] = {}
     for i, candidate in enumerate(candidates):
         by_day.setdefault(candidate.session_date, []).append(i)
-    equity = terms.risk.starting_equity
+    risk, slippage = terms.risk, terms.slippage
+    commission, max_debit_frac = terms.commission_per_contract, terms.max_debit_frac
+    equity = risk.starting_equity
     outcomes: list[tuple[int, FilledTrade | Skip]] = []
     day_pnls: list[float] = []
     closes: list[float] = []
     limit_hits: list[bool] = []
     strategy_pnl: dict[str, list[float]] = {name: [] for name in strategy_names}
-    quiet_day = dict.fromkeys(strategy_names, 0.0)  # read-only: what a day without candidates adds
+    columns = list(strategy_pnl.items())
+    # What a day without candidates adds (read only): each strategy's zero P&L and their sum.
+    quiet_day = dict.fromkeys(strategy_names, 0.0)
+    quiet_pnl = sum(quiet_day.values())
     n_trades = 0
     for day in run_sessions:
-        by_strategy = quiet_day
-        limit_hit = False
+        by_strategy, day_pnl, limit_hit = quiet_day, quiet_pnl, False
         todays = by_day.get(day)
         if todays:
             by_strategy = dict.fromkeys(strategy_names, 0.0)
-            ledger = DayLedger(start_of_day_equity=equity, risk=terms.risk)
-            n_trades = _trade_session(todays, candidates, ledger, price, terms, by_strategy, outcomes, n_trades)
-            limit_hit = ledger.loss_limit_hit
-        day_pnl = sum(by_strategy.values())
+            ledger = DayLedger(start_of_day_equity=equity, risk=risk)
+            for i in todays:
+                candidate = candidates[i]
+                signal = candidate.signal
+                ledger.realize_until(signal.entry_time_ns)
+                reason = candidate.skip_reason or ledger.rejection(signal.strategy_name, signal.symbol)
+                if reason is not None:
+                    outcomes.append((i, Skip(reason)))
+                    continue
+                priced = price(candidate)
+                outcome = priced if isinstance(priced, Skip) else fill_and_size(
+                    priced, slippage, ledger.start_of_day_equity, risk, commission, max_debit_frac
+                )
+                outcomes.append((i, outcome))
+                if isinstance(outcome, Skip):
+                    continue
+                n_trades += 1
+                ledger.open_positions.append(OpenPosition(
+                    strategy_name=signal.strategy_name, symbol=signal.symbol,
+                    exit_time_ns=candidate.exit_time_ns, pnl=outcome.pnl, trade_index=n_trades,
+                ))
+                by_strategy[signal.strategy_name] = by_strategy.get(signal.strategy_name, 0.0) + outcome.pnl
+            # Intraday trades all exit today (time stop); settle what is left.
+            ledger.realize_until(_END_OF_DAY)
+            day_pnl, limit_hit = sum(by_strategy.values()), ledger.loss_limit_hit
+        # Every session, quiet or not, closes the same way.
         equity += day_pnl
         day_pnls.append(day_pnl)
         closes.append(equity)
         limit_hits.append(limit_hit)
-        for name in strategy_names:
-            strategy_pnl[name].append(by_strategy.get(name, 0.0))
+        for name, column in columns:
+            column.append(by_strategy[name])
         if progress is not None:
             progress(1)
     return AccountWalk(outcomes, list(run_sessions), day_pnls, closes, strategy_pnl, limit_hits)
-
-
-def _trade_session(
-    todays: list[int],
-    candidates: Sequence[Candidate],
-    ledger: DayLedger,
-    price: PriceLookup,
-    terms: FillTerms,
-    by_strategy: dict[str, float],
-    outcomes: list[tuple[int, FilledTrade | Skip]],
-    trade_index: int,
-) -> int:
-    """One session's candidates through the ledger; decisions are appended to ``outcomes``,
-    realized P&L lands in ``by_strategy``. Returns the run's trade count so far."""
-    for i in todays:
-        candidate = candidates[i]
-        signal = candidate.signal
-        ledger.realize_until(signal.entry_time_ns)
-        reason = candidate.skip_reason or ledger.rejection(signal.strategy_name, signal.symbol)
-        if reason is not None:
-            outcomes.append((i, Skip(reason)))
-            continue
-        priced = price(i)
-        outcome = priced if isinstance(priced, Skip) else fill_and_size(
-            priced, terms.slippage, ledger.start_of_day_equity, terms.risk,
-            terms.commission_per_contract, terms.max_debit_frac,
-        )
-        outcomes.append((i, outcome))
-        if isinstance(outcome, Skip):
-            continue
-        trade_index += 1
-        ledger.open_positions.append(OpenPosition(
-            strategy_name=signal.strategy_name, symbol=signal.symbol,
-            exit_time_ns=candidate.exit_time_ns, pnl=outcome.pnl, trade_index=trade_index,
-        ))
-        by_strategy[signal.strategy_name] = by_strategy.get(signal.strategy_name, 0.0) + outcome.pnl
-    # Intraday trades all exit today (time stop); settle what is left.
-    ledger.realize_until(_END_OF_DAY)
-    return trade_index

@@ -7,6 +7,7 @@ number below can be checked with pencil and paper.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -175,9 +176,14 @@ def test_the_walk_prices_only_the_candidates_the_risk_limits_let_through() -> No
     asked: list[str] = []
 
     class CountingPricer(SpreadPricer):
-        def price(self, candidate: Candidate, dte: int) -> PricedCandidate | Skip:
-            asked.append(f"{candidate.signal.symbol} {candidate.signal.entry_time:%H:%M}")
-            return super().price(candidate, dte)
+        def price_for(self, dte: int) -> Callable[[Candidate], PricedCandidate | Skip]:
+            price = super().price_for(dte)
+
+            def counted(candidate: Candidate) -> PricedCandidate | Skip:
+                asked.append(f"{candidate.signal.symbol} {candidate.signal.entry_time:%H:%M}")
+                return price(candidate)
+
+            return counted
 
     eng = Engine(AppConfig(), CountingPricer(IntrinsicPlusThirtyCents(), ExpirySchedule.load(), {"SPY": [DAY], "QQQ": [DAY]}))  # type: ignore[arg-type]
     cands = [
