@@ -15,8 +15,9 @@ values, so a handful of robust numbers come out of ~100,000 quotes:
    level, so only their ``after_multiplier`` is identifiable from 0DTE quotes).
 4. Smile (``skew``, ``curvature``): out-of-the-money leg prices at the market's own
    at-the-money level, errors in ticks (soft-L1 loss).
-5. Spread (``wide``, ``half_point``, ``steepness``): every two-sided quote's width in
-   ticks against the leg's price in units of the market's at-the-money dollar move.
+5. Spread (``wide``, ``half_point``, ``steepness``): two-sided quotes' widths in ticks
+   against the leg's price in units of the market's at-the-money dollar move, for legs
+   priced up to 1.5% of spot (``SPREAD_FIT_MAX_PRICE_FRAC``).
 
 Implied vols come from ``scipy.optimize.elementwise.find_root`` on the vectorised
 ``pricing.bs_price``; fits use ``scipy.optimize.least_squares``. The error achieved is
@@ -47,6 +48,10 @@ from vwapcli.options.vol_forecast import SessionHistory
 NS_PER_YEAR = 365 * 24 * 3600 * 1_000_000_000
 MIN_UNITS = 0.02  # snapshots with less variance left (last ~10 minutes) are tick noise
 MAX_IMPLIED_STD = 1.0
+# The spread fit uses legs priced up to 1.5% of spot (~$11 on SPY at 740): deeper in the
+# money, quotes are bimodal stock-substitute markets ($0.20 or $1.40 wide) that a debit
+# spread opened at the money never trades, and fitting them widened every ITM leg.
+SPREAD_FIT_MAX_PRICE_FRAC = 0.015
 
 
 # --------------------------------------------------------------------------- implied vols
@@ -267,6 +272,7 @@ def fit_spread(frame: pd.DataFrame, snapshots: pd.DataFrame, tick: float) -> tup
     from vwapcli.options.leg_spread import LegSpreadModel
 
     data = frame.merge(snapshots[["ts_ns", "expiration", "atm_std"]], on=["ts_ns", "expiration"])
+    data = data[data["mid"] <= SPREAD_FIT_MAX_PRICE_FRAC * data["underlying_price"]]
     width = (data["ask"] - data["bid"]).to_numpy()
     scale = (data["forward"] * data["atm_std"]).to_numpy()
     mid = data["mid"].to_numpy()

@@ -70,8 +70,9 @@ class LegSpreadModel:
         elif not scale > 0.0:
             weight = 1.0
         else:
+            u = price / scale  # same operation order as raw_spread
             try:
-                weight = 1.0 / (1.0 + (self.half_point * scale / price) ** self.steepness)  # (h/u)^k
+                weight = 1.0 / (1.0 + (self.half_point / u) ** self.steepness) if u > 0.0 else 0.0
             except OverflowError:
                 weight = 0.0
         raw = self.tick + self.wide * weight

@@ -99,7 +99,7 @@ def price_legs(
     symbols = frame["underlying"].astype(str).str.upper().to_numpy()
     spot = np.full(len(frame), np.nan)
     if "underlying_price" in frame.columns:
-        spot = pd.to_numeric(frame["underlying_price"], errors="coerce").to_numpy(dtype=np.float64)
+        spot = np.array(pd.to_numeric(frame["underlying_price"], errors="coerce"), dtype=np.float64)
     for symbol in np.unique(symbols):
         rows = np.flatnonzero((symbols == symbol) & ~np.isfinite(spot))
         if rows.shape[0] and bars is not None and symbol in bars:
