@@ -45,6 +45,7 @@ from vwapcli.options.events import EventCalendar
 from vwapcli.options.quote_validation import price_legs, strategy_spreads, summarize
 from vwapcli.options.quotes import ModelQuoteSource
 from vwapcli.options.session_model import CalibratedQuoteSource, SessionVolModel
+from vwapcli.options.variance_clock import IntradayProfile, VarianceClock
 from vwapcli.options.vol_forecast import ForecastSettings, SessionForecaster, SessionHistory
 from vwapcli.options.volatility import VolatilityModel
 
@@ -101,27 +102,77 @@ def implied_day_levels(quotes: pd.DataFrame, bars: SessionedBars, events: EventC
     return level.groupby(snapshots["day"]).median()
 
 
-def forecast_table(quotes: pd.DataFrame, bars: SessionedBars, events: EventCalendar) -> pd.DataFrame:
+def forecast_table(
+    quotes: pd.DataFrame, bars: SessionedBars, events: EventCalendar, gap_weight: float
+) -> pd.DataFrame:
     history = SessionHistory.from_bars(bars)
     implied = implied_day_levels(quotes, bars, events)
     fomc_days = {d for d in implied.index if any(e.kind == "fomc" for e in events.events_on(d))}
+    histories = {}
+    for bar_path in (BARS, *OTHER_BAR_SETS):
+        if bar_path.is_file():
+            with tempfile.TemporaryDirectory() as tmp:
+                label = "QLIKE " + " ".join(bar_path.stem.split("_")[:3])
+                histories[label] = SessionHistory.from_bars(load_bars(bar_path, "X", Path(tmp)))
     rows = []
-    for name, settings in FORECASTS.items():
+    for name, settings, weight in [
+        *((name, settings, 0.0) for name, settings in FORECASTS.items()),
+        (f"HAR + {gap_weight:.2f}·gap² (today's open)", FORECASTS["HAR 1/5/22"], gap_weight),
+    ]:
         forecaster = SessionForecaster(history, settings)
         row: dict[str, Any] = {"forecast": name}
-        for bar_path in (BARS, *OTHER_BAR_SETS):
-            if bar_path.is_file():
-                with tempfile.TemporaryDirectory() as tmp:
-                    other = SessionHistory.from_bars(load_bars(bar_path, "X", Path(tmp)))
-                row[f"QLIKE {bar_path.stem[:12]}"] = round(qlike_next_session(other, settings), 4)
+        for label, other in histories.items():
+            row[label] = round(qlike_next_session(other, settings), 4) if weight == 0.0 else math.nan
         log_ratio = pd.Series(
-            {d: 0.5 * math.log(v / forecaster.prior_variance(d)) for d, v in implied.items() if d not in fomc_days}
+            {
+                d: 0.5 * math.log(v / (forecaster.prior_variance(d) + weight * forecaster.opening_gap(d) ** 2))
+                for d, v in implied.items()
+                if d not in fomc_days
+            }
         )
         row["implied/forecast vol, median"] = round(float(np.exp(log_ratio.median())), 3)
         row["sd log ratio"] = round(float(log_ratio.std()), 3)
         row["median |log ratio - median|"] = round(float((log_ratio - log_ratio.median()).abs().median()), 3)
         rows.append(row)
     return pd.DataFrame(rows).set_index("forecast")
+
+
+def profile_table(quotes: pd.DataFrame, bars: SessionedBars, events: EventCalendar) -> pd.DataFrame:
+    """How flat each clock makes the market's implied level through the day (non-FOMC days).
+
+    Per snapshot, log vol of (ATM total variance / clock units) minus the day's median over
+    snapshots more than an hour before the close: a clock that matches the market's own
+    variance timing keeps this near 0 all day, in particular in the last hour.
+    """
+    model = SessionVolModel.from_bars(CalibrationParams(symbol=bars.symbol), bars, events)
+    snapshots = atm_snapshots(prepare_quotes(quotes, model, OptionsConfig(), bars.symbol))
+    snapshots = snapshots[[not any(e.kind == "fomc" for e in events.events_on(d)) for d in snapshots["day"]]]
+    sessions = (model.clock.dates, model.clock.open_ns, model.clock.close_ns)
+    clocks = {
+        "flat (minutes / 390)": VarianceClock(sessions, lambda day: IntradayProfile.flat(), 0.0),
+        "built-in U": VarianceClock(sessions, lambda day: IntradayProfile.builtin(), 0.0),
+        "learned from prior sessions": model.clock,
+    }
+    pairs = list(zip(snapshots["ts_ns"], snapshots["expiration"], strict=True))
+    minutes = np.array([model.clock.expiry_close_ns(e) - t for t, e in pairs]) / 60e9
+    rows = []
+    for name, clock in clocks.items():
+        units = np.array([clock.units(int(t), e) for t, e in pairs])
+        ok = units > 0
+        log_vol = pd.Series(0.5 * np.log(snapshots["atm_std"].to_numpy()[ok] ** 2 / units[ok]))
+        day = snapshots["day"].to_numpy()[ok]
+        left = minutes[ok]
+        reference = log_vol[left > 60].groupby(day[left > 60]).median()
+        deviation = log_vol.to_numpy() - reference.reindex(day).to_numpy()
+        rows.append(
+            {
+                "clock": name,
+                "sd within day (>1h left)": round(float(pd.Series(deviation[left > 60]).groupby(day[left > 60]).std().median()), 3),
+                "median dev, 30-60 min left": round(float(np.nanmedian(deviation[(left > 30) & (left <= 60)])), 3),
+                "median dev, <30 min left": round(float(np.nanmedian(deviation[left <= 30])), 3),
+            }
+        )
+    return pd.DataFrame(rows).set_index("clock")
 
 
 # --------------------------------------------------------------------------- validation
@@ -180,6 +231,38 @@ def per_day(spreads: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def variant_table(
+    dev: pd.DataFrame, holdout: pd.DataFrame, bars: SessionedBars, events: EventCalendar, params: CalibrationParams
+) -> pd.DataFrame:
+    """What each choice is worth out of sample: the shipped procedure with one part changed."""
+    options = OptionsConfig.model_validate({})
+    variants: dict[str, Any] = {"session model (HAR + gap, learned profile)": params}
+    variants["  without the opening-gap term"] = calibrate(dev, bars, events, measure_error=False, fixed_gap_weight=0.0)
+    ewma = CalibrationParams(forecast={"method": "ewma", "ewma_decay": 0.94})
+    variants["  EWMA 0.94 instead of HAR"] = calibrate(dev, bars, events, base=ewma, measure_error=False)
+    builtin = CalibrationParams(forecast={"profile_prior_sessions": 1e9})
+    variants["  built-in U profile only"] = calibrate(dev, bars, events, base=builtin, measure_error=False)
+    rows = []
+    for name, variant in variants.items():
+        source = CalibratedQuoteSource(options, {"SPY": SessionVolModel.from_bars(variant, bars, events)})
+        part = validate(source, holdout, bars)[2]["spreads"]["all"]
+        rows.append((name, variant.level.premium, variant.level.gap_weight, part))
+    rows.append(("flat model (vol_model: flat)", math.nan, math.nan, validate(flat_source(bars), holdout, bars)[2]["spreads"]["all"]))
+    return pd.DataFrame(
+        [
+            {
+                "model": name,
+                "premium": premium,
+                "gap weight": gap,
+                "|err| %": round(100 * part["median_abs_error"], 1),
+                "bias %": round(100 * part["median_error"], 1),
+                "half-spread err c": round(100 * part["median_abs_half_spread_error"], 2),
+            }
+            for name, premium, gap, part in rows
+        ]
+    ).set_index("model")
+
+
 def flat_source(bars: SessionedBars) -> ModelQuoteSource:
     options = OptionsConfig.model_validate({})
     return ModelQuoteSource(options, {bars.symbol: VolatilityModel(daily_bars(bars), None, options)})
@@ -213,11 +296,15 @@ def main(argv: list[str] | None = None) -> int:
           f" all {history.n_sessions} sessions: {overnight_share(history):.3f}\n")
 
     print("== 2. vol forecast: QLIKE vs next-session RV (lower is better) and vs the day's 0DTE implied variance")
-    print("   (implied/forecast over the 14 non-FOMC quote days; every forecast is causal)")
-    print(forecast_table(quotes, bars, events).to_string(), "\n")
+    print("   (implied/forecast over the 14 non-FOMC quote days; every forecast is causal; the gap weight")
+    print("   is the dev calibration's, so that last row is in-sample on the dev days)")
+    params = calibrate(dev, bars, events, source_name=f"{args.quotes.name} {dev_days[0]}..{dev_days[-1]}", measure_error=False)
+    print(forecast_table(quotes, bars, events, params.level.gap_weight).to_string(), "\n")
+
+    print("== 2c. variance clock: the implied level through the day, log vol vs the day's median (0 = flat)")
+    print(profile_table(quotes, bars, events).to_string(), "\n")
 
     print("== 3. dev calibration, then errors on dev (in-sample) and hold-out (out-of-sample)")
-    params = calibrate(dev, bars, events, source_name=f"{args.quotes.name} {dev_days[0]}..{dev_days[-1]}", measure_error=False)
     shown = params.model_dump(include={"overnight_share", "level", "smile", "spread", "events"})
     print(json.dumps(shown, indent=1))
     source = CalibratedQuoteSource(OptionsConfig.model_validate({}), {"SPY": SessionVolModel.from_bars(params, bars, events)})
@@ -233,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         print(moneyness_table(new, old).to_string())
         print(f"\n-- {label}: spreads per session (new model)")
         print(per_day(spreads_new).to_string())
+
+    print("\n== 3b. hold-out spreads by model variant (each refitted on the dev sessions the same way)")
+    print(variant_table(dev, holdout, bars, events, params).to_string())
 
     print("\n== 4. event effects (jump in session units at the event; multiplier on the rest of the day)")
     print("   dev fit:", {k: v.model_dump() for k, v in params.events.items()})

@@ -116,3 +116,23 @@ def test_the_gap_term_waits_for_the_open() -> None:
     no_gap = model.sigma(DAY, after_open=False)
     assert no_gap < model.sigma(DAY, after_open=True)
     assert model.session_of(new_york_ns("2024-06-21", "09:00")) == (DAY, False)
+
+
+def test_vol_scale_multiplies_the_vol_level_for_model_risk() -> None:
+    """At the forward (z = 0, smile ratio 1) a 1.5 vol scale makes the leg's vol 1.5x and the call dearer."""
+    ts = new_york_ns("2024-06-21", "13:00")
+    model = SessionVolModel.from_bars(PARAMS, BARS)
+    base = CalibratedQuoteSource(OPTIONS, {"SPY": model})
+    scaled = CalibratedQuoteSource(OPTIONS, {"SPY": model}, vol_scale=1.5)
+    forward = 500 * math.exp(0.04 * 180 / (365 * 24 * 60))
+    one, other = base.quote("SPY", ts, DAY, forward, "C", 500.0), scaled.quote("SPY", ts, DAY, forward, "C", 500.0)
+    assert one is not None and other is not None
+    assert other.iv == pytest.approx(1.5 * one.iv)  # type: ignore[operator]
+    assert other.mid > one.mid
+
+
+def test_a_symbol_without_a_calibration_uses_spys_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="vwapcli.options"):
+        params = CalibrationParams.load_for_symbol("QQQ")
+    assert params.symbol == "SPY"
+    assert "no option-model calibration for QQQ" in caplog.text

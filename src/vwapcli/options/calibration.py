@@ -179,8 +179,13 @@ def _day_weights(days: pd.Series) -> np.ndarray:
     return 1.0 / np.sqrt(counts.to_numpy(dtype=np.float64))
 
 
-def fit_level(snapshots: pd.DataFrame, model: SessionVolModel) -> tuple[float, float]:
-    """``(premium, gap_weight)`` from ATM total variance (module docstring, step 2)."""
+def fit_level(
+    snapshots: pd.DataFrame, model: SessionVolModel, fixed_gap_weight: float | None = None
+) -> tuple[float, float]:
+    """``(premium, gap_weight)`` from ATM total variance (module docstring, step 2).
+
+    ``fixed_gap_weight`` holds the gap weight (e.g. 0 to measure what the gap term is worth).
+    """
     from scipy.optimize import least_squares
 
     data = snapshots[snapshots["units"] >= MIN_UNITS]
@@ -192,11 +197,15 @@ def fit_level(snapshots: pd.DataFrame, model: SessionVolModel) -> tuple[float, f
     weights = _day_weights(data["day"])
 
     def residuals(theta: np.ndarray) -> np.ndarray:
-        log_premium, gap_weight = theta
+        log_premium = theta[0]
+        gap_weight = theta[1] if fixed_gap_weight is None else fixed_gap_weight
         return weights * (target - log_premium - np.log(prior + gap_weight * gap2))
 
-    fit = least_squares(residuals, x0=[0.1, 0.1], bounds=([-5.0, 0.0], [5.0, 2.0]))
-    return float(math.exp(fit.x[0])), float(fit.x[1])
+    if fixed_gap_weight is None:
+        fit = least_squares(residuals, x0=[0.1, 0.1], bounds=([-5.0, 0.0], [5.0, 2.0]))
+        return float(math.exp(fit.x[0])), float(fit.x[1])
+    fit = least_squares(residuals, x0=[0.1], bounds=([-5.0], [5.0]))
+    return float(math.exp(fit.x[0])), float(fixed_gap_weight)
 
 
 def _event_units(model: SessionVolModel, ts: int, expiry: dt.date, day: dt.date, kind: str) -> tuple[float, float, float]:
@@ -297,12 +306,14 @@ def calibrate(
     calendar: SessionCalendar | None = None,
     source_name: str = "quotes",
     measure_error: bool = True,
+    fixed_gap_weight: float | None = None,
 ) -> CalibrationParams:
     """Fit overnight share, level, events, smile and spread for one symbol (module docstring).
 
     ``quotes``: the symbol's quote rows (``ts`` tz-aware, expiration, strike, right, bid,
     ask, underlying_price). ``base`` supplies everything that is not fitted (forecast
-    settings, smile bound, tick, effects of event types absent from the quotes).
+    settings, smile bound, tick, effects of event types absent from the quotes);
+    ``fixed_gap_weight`` holds the gap weight instead of fitting it.
     """
     options = options or OptionsConfig.model_validate({})
     events = events or EventCalendar.empty()
@@ -325,7 +336,7 @@ def calibrate(
     intraday_event_days = {
         d for d in snapshots["day"].unique() if any(_is_intraday(e.ts_ns, d, model) for e in events.events_on(d))
     }
-    premium, gap_weight = fit_level(snapshots[~snapshots["day"].isin(intraday_event_days)], model)
+    premium, gap_weight = fit_level(snapshots[~snapshots["day"].isin(intraday_event_days)], model, fixed_gap_weight)
     effects = dict(base.events)
     for kind in sorted(events.types):
         effect = fit_event(snapshots, model, kind, premium, gap_weight)

@@ -9,6 +9,7 @@ so a hand-edited file with a typo fails with one line naming the field.
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,8 @@ from vwapcli.errors import ConfigError
 from vwapcli.options.leg_spread import LegSpreadModel
 from vwapcli.options.smile import Smile
 from vwapcli.options.vol_forecast import ForecastSettings
+
+log = logging.getLogger("vwapcli.options")
 
 CALIBRATION_FORMAT: Literal["vwapcli-session-vol/1"] = "vwapcli-session-vol/1"
 
@@ -126,6 +129,8 @@ class CalibrationParams(_Frozen):
         for name in (symbol.upper(), "SPY"):
             found = find_config_file(f"calibration/{name}.yaml")
             if found is not None:
+                if name != symbol.upper():
+                    log.warning("no option-model calibration for %s: using %s's (%s)", symbol, name, found)
                 return cls.load(found)
         raise ConfigError("configs/calibration/SPY.yaml not found in ./configs or the project checkout")
 

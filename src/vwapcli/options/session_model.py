@@ -140,9 +140,15 @@ class CalibratedQuoteSource:
 
     name = "model"
 
-    def __init__(self, options_config: OptionsConfig, models: dict[str, SessionVolModel]) -> None:
+    def __init__(
+        self, options_config: OptionsConfig, models: dict[str, SessionVolModel], vol_scale: float = 1.0
+    ) -> None:
+        if not (math.isfinite(vol_scale) and vol_scale > 0):
+            raise ValueError(f"vol_scale must be a finite number > 0, got {vol_scale}")
         self.config = options_config
         self.models = models
+        # SPEC 7.1 model risk: the report re-prices trades with the vol level scaled (0.8 .. 2.0).
+        self.vol_scale = float(vol_scale)
         self._symbol_terms: dict[str, tuple[float, float, float]] = {}
 
     def symbol_terms(self, symbol: str) -> tuple[float, float, float]:
@@ -167,7 +173,7 @@ class CalibratedQuoteSource:
         if session is None:
             return QuoteRejection("no_vol", f"{symbol}: quote time is past the exchange calendar")
         day, after_open = session
-        sigma = model.sigma(day, after_open)
+        sigma = model.sigma(day, after_open) * self.vol_scale
         if math.isnan(sigma):
             return QuoteRejection(
                 "no_vol",
