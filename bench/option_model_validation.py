@@ -46,7 +46,12 @@ from vwapcli.options.quote_validation import price_legs, strategy_spreads, summa
 from vwapcli.options.quotes import ModelQuoteSource
 from vwapcli.options.session_model import CalibratedQuoteSource, SessionVolModel
 from vwapcli.options.variance_clock import IntradayProfile, VarianceClock
-from vwapcli.options.vol_forecast import ForecastSettings, SessionForecaster, SessionHistory
+from vwapcli.options.vol_forecast import (
+    ForecastSettings,
+    SessionForecaster,
+    SessionHistory,
+    har_forecast,
+)
 from vwapcli.options.volatility import VolatilityModel
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -134,7 +139,78 @@ def forecast_table(
         row["sd log ratio"] = round(float(log_ratio.std()), 3)
         row["median |log ratio - median|"] = round(float((log_ratio - log_ratio.median()).abs().median()), 3)
         rows.append(row)
+    # SPEC 7.1's literal "daily variance = intraday RV + overnight return²", HAR-combined,
+    # brought back to open-to-close units with the overnight share.
+    close_to_close = history.raw_rv + np.nan_to_num(history.gap) ** 2
+    log_ratio = pd.Series(
+        {
+            d: 0.5 * math.log(
+                v * (1 + overnight_share(history, d - dt.timedelta(days=1)))
+                / har_forecast(close_to_close[: history.prior_count(d)])
+            )
+            for d, v in implied.items()
+            if d not in fomc_days
+        }
+    )
+    rows.append(
+        {
+            "forecast": "HAR of (RV + gap²) / (1 + overnight share)",
+            "implied/forecast vol, median": round(float(np.exp(log_ratio.median())), 3),
+            "sd log ratio": round(float(log_ratio.std()), 3),
+            "median |log ratio - median|": round(float((log_ratio - log_ratio.median()).abs().median()), 3),
+        }
+    )
     return pd.DataFrame(rows).set_index("forecast")
+
+
+def gap_evidence(quotes: pd.DataFrame, bars: SessionedBars, events: EventCalendar) -> pd.DataFrame:
+    """Does today's opening gap tell about today's variance? Quotes (implied) and bars (realized).
+
+    Least squares in logs of level/HAR = a + b·gap²/HAR, and the correlation of
+    log(level/HAR) with gap²/HAR; level = the day's implied variance (quotes) or its RV (bars).
+    """
+    from scipy.optimize import least_squares
+
+    def fit(level: np.ndarray, har: np.ndarray, gap2: np.ndarray, label: str) -> dict[str, Any]:
+        y, x = np.log(level / har), gap2 / har
+        result = least_squares(lambda p: y - np.log(p[0] + p[1] * x), [1.0, 0.2], bounds=([1e-3, 0.0], [10.0, 10.0]))
+        return {"data": label, "n": int(y.shape[0]), "corr": round(float(np.corrcoef(y, x)[0, 1]), 2),
+                "a": round(float(result.x[0]), 3), "b (gap weight)": round(float(result.x[1]), 3)}
+
+    rows = []
+    history = SessionHistory.from_bars(bars)
+    forecaster = SessionForecaster(history)
+    implied = implied_day_levels(quotes, bars, events)
+    days = [d for d in implied.index if not any(e.kind == "fomc" for e in events.events_on(d))]
+    rows.append(fit(implied[days].to_numpy(), np.array([forecaster.prior_variance(d) for d in days]),
+                    np.array([forecaster.opening_gap(d) ** 2 for d in days]), "0DTE implied, quote days"))
+    for bar_path in (BARS, *OTHER_BAR_SETS):
+        if not bar_path.is_file():
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            other = SessionHistory.from_bars(load_bars(bar_path, "X", Path(tmp)))
+        realized_forecaster = SessionForecaster(other)
+        index = [i for i in range(22, other.n_sessions) if np.isfinite(other.rv[i]) and np.isfinite(other.gap[i])]
+        dates = [other.session_date[i].astype(dt.date) for i in index]
+        rows.append(fit(other.rv[index], np.array([realized_forecaster.prior_variance(d) for d in dates]),
+                        other.gap[index] ** 2, "realized, " + " ".join(bar_path.stem.split("_")[:3])))
+    return pd.DataFrame(rows).set_index("data")
+
+
+def smile_by_time(quotes: pd.DataFrame, bars: SessionedBars, events: EventCalendar) -> pd.DataFrame:
+    """Median OTM implied std / ATM std by z bucket and minutes to close (is z the right coordinate?)."""
+    model = SessionVolModel.from_bars(CalibrationParams(symbol=bars.symbol), bars, events)
+    frame = prepare_quotes(quotes, model, OptionsConfig(), bars.symbol)
+    snapshots = atm_snapshots(frame)
+    data = frame[frame["implied_std"].notna()].merge(snapshots[["ts_ns", "expiration", "atm_std"]], on=["ts_ns", "expiration"])
+    minutes = (np.array([model.clock.expiry_close_ns(e) for e in data["expiration"]]) - data["ts_ns"].to_numpy()) / 60e9
+    z = data["x"] / data["atm_std"]
+    table = pd.DataFrame({
+        "z": pd.cut(z, [-4, -3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3, 4]),
+        "to close": pd.cut(minutes, [0, 60, 120, 240, 400], labels=["<1h", "1-2h", "2-4h", ">4h"]),
+        "ratio": data["implied_std"] / data["atm_std"],
+    })
+    return table.pivot_table(index="z", columns="to close", values="ratio", aggfunc="median", observed=True).round(3)
 
 
 def profile_table(quotes: pd.DataFrame, bars: SessionedBars, events: EventCalendar) -> pd.DataFrame:
@@ -301,8 +377,14 @@ def main(argv: list[str] | None = None) -> int:
     params = calibrate(dev, bars, events, source_name=f"{args.quotes.name} {dev_days[0]}..{dev_days[-1]}", measure_error=False)
     print(forecast_table(quotes, bars, events, params.level.gap_weight).to_string(), "\n")
 
+    print("== 2b. today's opening gap and today's variance (level/HAR = a + b·gap²/HAR, least squares in logs)")
+    print(gap_evidence(quotes, bars, events).to_string(), "\n")
+
     print("== 2c. variance clock: the implied level through the day, log vol vs the day's median (0 = flat)")
     print(profile_table(quotes, bars, events).to_string(), "\n")
+
+    print("== 2d. smile: median OTM implied std / ATM std by z and minutes to close (all sessions)")
+    print(smile_by_time(quotes, bars, events).to_string(), "\n")
 
     print("== 3. dev calibration, then errors on dev (in-sample) and hold-out (out-of-sample)")
     shown = params.model_dump(include={"overnight_share", "level", "smile", "spread", "events"})
