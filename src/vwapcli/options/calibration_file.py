@@ -119,7 +119,8 @@ class CalibrationParams(_Frozen):
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-            raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise ConfigError(f"{path}: {where}: {message}") from None
 
     @classmethod
     def load_for_symbol(cls, symbol: str, path: Path | str | None = None) -> CalibrationParams:

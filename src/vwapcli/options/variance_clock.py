@@ -29,7 +29,7 @@ variance, divided by 252 (sessions per year):
   the regular profile's opening part minute for minute and ends with the profile's last
   ``CLOSE_TAIL_MINUTES`` (the closing rush happens before any close, early or not); the
   regular mid-day lull is what a short day loses. A 210-minute session thus carries the
-  profile's minutes [0, 180) then [360, 390): about 0.66 of a regular session with the
+  profile's minutes [0, 180) then [360, 390): about 0.71 of a regular session with the
   built-in profile, more than 210/390 = 0.54 because both ends of the U are kept.
 * **Events** (``events.py``): a jump adds ``jump`` units at the event instant (counted
   while the event is still ahead of ``ts`` and before expiry); ``after_multiplier``

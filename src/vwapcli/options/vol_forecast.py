@@ -10,7 +10,7 @@ backtest prices options at bar closes, after the first bar of the day has closed
   realized-variance grid is 5 minutes.
 * ``rv`` = sum of squared 5-minute log returns of the session, the first one from the
   session's open to its first close; a shortened (early-close) session's RV is divided by
-  its profile share so it counts as a full session; sessions with less than 80% of their
+  the built-in profile's share of such a session so it counts as a full session; sessions with less than 80% of their
   5-minute buckets are left out of forecasts.
 * The forecast of the next session's open-to-close variance is HAR-style: the equal-weight
   mean of the last session's RV, the 5-session mean and the 22-session mean (Corsi 2009's
