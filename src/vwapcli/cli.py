@@ -269,17 +269,21 @@ def report(
     run_dir: Annotated[Path | None, typer.Argument(help="A backtest run folder.")] = None,
     strategy: Annotated[str | None, typer.Option("--strategy", help="Only this strategy's trades (display name like ORB, or config key like orb), equity rebuilt from starting_equity.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file. Default <run>/report.html (metrics.json beside it).")] = None,
-    check: Annotated[bool, typer.Option("--check", help="Exit 1 on FAIL, 0 on PASS: a CI gate.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 on FAIL, 0 on PASS or NOT PROVEN: a CI gate.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="With --check: NOT PROVEN (a 95% interval crosses its threshold) fails the gate too.")] = False,
     compare: Annotated[tuple[Path, Path] | None, typer.Option("--compare", help="BASE_RUN RUN: what switching the module on changes.")] = None,
 ) -> None:
-    """Metrics, the acceptance verdict (PASS/FAIL with bootstrap intervals) and an HTML tearsheet.
+    """Metrics, the acceptance verdict and an HTML tearsheet.
 
-    Example: vwapcli report reports/2024-run --strategy ORB --check
+    The verdict has three states: PASS (every criterion passes with its bootstrap 95%
+    interval clear of the threshold), NOT PROVEN (all pass, an interval crosses) and FAIL.
+
+    Example: vwapcli report reports/2024-run --strategy ORB --check --strict
     """
     if compare is not None:
         from vwapcli.report.compare import CompareRequest, run_compare
 
-        status = run_compare(CompareRequest(compare[0], compare[1], out, check), _env(ctx))
+        status = run_compare(CompareRequest(compare[0], compare[1], out, check, strict=strict), _env(ctx))
     else:
         if run_dir is None:
             raise typer.BadParameter("give a RUN_DIR (or --compare BASE_RUN RUN)", param_hint="RUN_DIR")
@@ -288,7 +292,7 @@ def report(
 
         # The catalogue is the application's to inject: the report knows no strategy.
         keys = {key: spec.name for key, spec in catalogue().items()}
-        status = run_report(ReportRequest(run_dir, strategy, out, check, keys), _env(ctx))
+        status = run_report(ReportRequest(run_dir, strategy, out, check, keys, strict=strict), _env(ctx))
     raise typer.Exit(int(status))
 
 

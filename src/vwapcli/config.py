@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vwapcli.errors import ConfigError
 
@@ -77,7 +77,35 @@ class OptionsConfig(Frozen):
 
 
 class ExitsConfig(Frozen):
-    exit_time: dt.time = Field(dt.time(15, 50), description="Time stop (New York); capped at the session close.")
+    """SPEC 9: the time stop is the first bar closing at or after
+    ``min(exit_time, session close - exit_buffer)``: 15:50 on a full day, 12:50 on a 13:00
+    early close, while the options still trade."""
+
+    exit_time: dt.time = Field(dt.time(15, 50), description="Time stop (New York).")
+    exit_buffer: dt.timedelta = Field(
+        dt.timedelta(minutes=10),
+        description="The time stop is at most this long before the session close (e.g. 10min).",
+    )
+
+    @field_validator("exit_buffer", mode="before")
+    @classmethod
+    def _duration_text(cls, value: Any) -> Any:
+        """Accept pandas-style durations ("10min", "90s") beside ISO 8601 and seconds."""
+        if isinstance(value, str) and not value.startswith("P"):
+            import pandas as pd  # only when a config spells a duration this way
+
+            try:
+                return pd.Timedelta(value).to_pytimedelta()
+            except ValueError as exc:
+                raise ValueError(f"not a duration: {value!r} (e.g. 10min)") from exc
+        return value
+
+    @field_validator("exit_buffer")
+    @classmethod
+    def _not_negative(cls, value: dt.timedelta) -> dt.timedelta:
+        if value < dt.timedelta(0):
+            raise ValueError("exit_buffer must not be negative")
+        return value
 
 
 class RiskConfig(Frozen):

@@ -87,7 +87,7 @@ class ExitPlan:
     exit_time_ns: np.ndarray  # close time of the exit bar
     reason: np.ndarray  # EXIT_* codes; EXIT_NONE for too_late / unmatched
     underlying_exit: np.ndarray
-    deadline_ns: np.ndarray  # min(exit_time, session close)
+    deadline_ns: np.ndarray  # min(exit_time, session close - exit_buffer)
     too_late: np.ndarray  # entry at or after the deadline (SPEC 9)
 
 
@@ -98,8 +98,13 @@ def plan_exits(
     stop: np.ndarray,
     target: np.ndarray,
     exit_clock: object,
+    exit_buffer_ns: int = 0,
 ) -> ExitPlan:
-    """Exit plan for signals of one symbol (entry times are trigger-bar close times)."""
+    """Exit plan for signals of one symbol (entry times are trigger-bar close times).
+
+    The deadline is ``min(exit_clock, session close - exit_buffer_ns)`` (SPEC 9): the time
+    stop must leave while the options still trade, 12:50 on a 13:00 early close.
+    """
     n = entry_time_ns.shape[0]
     close_time = bars.ts + bars.bar_ns
     entry_index = np.searchsorted(close_time, entry_time_ns)
@@ -112,7 +117,7 @@ def plan_exits(
     for k in range(n):
         s = int(session_index[k])
         day = bars.session_date[s].astype("datetime64[D]").item()
-        deadline[k] = min(_local_time_ns(day, exit_clock), int(bars.session_close_ns[s]))
+        deadline[k] = min(_local_time_ns(day, exit_clock), int(bars.session_close_ns[s]) - exit_buffer_ns)
         session_end[k] = bars.session_start[s + 1]
     too_late = entry_time_ns >= deadline
     scan = found & ~too_late

@@ -78,7 +78,9 @@ def test_exit_reasons_and_times_match_an_independent_scan_of_the_bars(store: Pat
         day = entry.tz_convert("America/New_York").date()
         session = int(np.flatnonzero(bars.session_date.astype("datetime64[D]") == np.datetime64(day))[0])
         close_of_session = pd.Timestamp(int(bars.session_close_ns[session]), tz="UTC")
-        deadline = min(pd.Timestamp(f"{day} 15:50", tz="America/New_York").tz_convert("UTC"), close_of_session)
+        # SPEC 9: min(exit_time 15:50, session close - exit_buffer 10 min): 12:50 on 13:00 closes.
+        deadline = min(pd.Timestamp(f"{day} 15:50", tz="America/New_York").tz_convert("UTC"),
+                       close_of_session - pd.Timedelta(minutes=10))
         lo, hi = bars.session_start[session], bars.session_start[session + 1]
         reason, when = "end_of_data", close_time[hi - 1]
         for j in range(lo, hi):

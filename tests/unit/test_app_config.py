@@ -21,6 +21,8 @@ def test_default_yaml_equals_builtin_spec_defaults_for_strategies_and_limits() -
     assert from_file.acceptance.model_copy(update={"portfolio": builtin.acceptance.portfolio}) == builtin.acceptance
     assert from_file.acceptance.portfolio.max_drawdown_worsening_pts == 2.0
     assert from_file.exits.exit_time == dt.time(15, 50)
+    assert from_file.exits == builtin.exits
+    assert from_file.exits.exit_buffer == dt.timedelta(minutes=10)  # SPEC 9 "10min"
     assert from_file.enabled_strategies() == ["orb"]
 
 
@@ -46,6 +48,8 @@ def test_spec_defaults_of_risk_options_and_acceptance() -> None:
         ({"risk": {"starting_equity": 0}}, "risk.starting_equity"),
         ({"options": {"slippage": 1.5}}, "options.slippage"),
         ({"colour": "blue"}, "colour: Extra inputs are not permitted"),
+        ({"exits": {"exit_buffer": "soon"}}, "exits.exit_buffer"),
+        ({"exits": {"exit_buffer": "-5min"}}, "exits.exit_buffer"),
     ],
 )
 def test_bad_values_are_rejected_with_the_field_path(raw: dict, expected: str) -> None:
@@ -55,6 +59,12 @@ def test_bad_values_are_rejected_with_the_field_path(raw: dict, expected: str) -
     assert message.startswith("cfg.yaml: ")
     assert expected in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(("text", "minutes"), [("10min", 10), ("90s", 1.5), ("PT15M", 15), (300, 5), ("0min", 0)])
+def test_exit_buffer_reads_pandas_and_iso_durations_and_seconds(text: object, minutes: float) -> None:
+    config = config_from_dict({"exits": {"exit_buffer": text}}, "cfg.yaml")
+    assert config.exits.exit_buffer == dt.timedelta(minutes=minutes)
 
 
 def test_broken_yaml_names_file_and_line(tmp_path: Path) -> None:

@@ -31,10 +31,11 @@ def close_time(bars: SessionedBars, i: int) -> int:
     return int(bars.ts[i] + bars.bar_ns)
 
 
-def plan_one(bars: SessionedBars, entry_bar: int, long: bool, stop: float, target: float, exit_clock: dt.time = dt.time(15, 50)):
+def plan_one(bars: SessionedBars, entry_bar: int, long: bool, stop: float, target: float,
+             exit_clock: dt.time = dt.time(15, 50), exit_buffer_minutes: int = 0):
     return plan_exits(
         bars, np.array([close_time(bars, entry_bar)]), np.array([long]), np.array([stop]),
-        np.array([target]), exit_clock,
+        np.array([target]), exit_clock, exit_buffer_minutes * NS_PER_MINUTE,
     )
 
 
@@ -85,8 +86,8 @@ def test_time_stop_is_first_bar_closing_at_or_after_15_50() -> None:
     assert plan.underlying_exit[0] == 100.07
 
 
-def test_early_close_caps_the_time_stop_and_late_signals_are_too_late() -> None:
-    """13:00 close: the deadline is min(15:50, 13:00) = 13:00; a 13:00 entry is too late."""
+def test_without_a_buffer_an_early_close_caps_the_time_stop_at_the_close() -> None:
+    """exit_buffer 0, 13:00 close: the deadline is min(15:50, 13:00 - 0) = 13:00; a 13:00 entry is too late."""
     early_close = local_time_ns(DAY, dt.time(13, 0))
     minute = (12 * 60 + 57) - (9 * 60 + 30)
     bars = one_session([(100, 100.1, 99.9, 100.0)] * 3, first_minute=minute, close_ns=early_close)
@@ -94,6 +95,45 @@ def test_early_close_caps_the_time_stop_and_late_signals_are_too_late() -> None:
     assert plan.reason[0] == EXIT_TIME and plan.exit_time_ns[0] == early_close
     late = plan_one(bars, 2, True, stop=99.0, target=101.0)  # entry at 13:00 close
     assert bool(late.too_late[0]) and late.reason[0] == 0
+
+
+def test_the_default_buffer_exits_a_13_00_early_close_at_12_50_and_later_entries_are_too_late() -> None:
+    """SPEC 9 with exit_buffer 10 min: deadline = min(15:50, 13:00 - 10 min) = 12:50.
+    Bars start 12:47..12:51 (close 12:48..12:52). Entry at the 12:48 close -> time exit at
+    the 12:50 close (bar 2, close 100.02). Entries at the 12:50 and 12:51 closes are at or
+    after 12:50 -> too_late, no exit."""
+    early_close = local_time_ns(DAY, dt.time(13, 0))
+    minute = (12 * 60 + 47) - (9 * 60 + 30)
+    rows = [(100, 100.1, 99.9, 100.0), (100, 100.1, 99.9, 100.01), (100, 100.1, 99.9, 100.02),
+            (100, 100.1, 99.9, 100.03), (100, 100.1, 99.9, 100.04)]
+    bars = one_session(rows, first_minute=minute, close_ns=early_close)
+    plan = plan_one(bars, 0, True, stop=99.0, target=101.0, exit_buffer_minutes=10)
+    assert plan.reason[0] == EXIT_TIME
+    assert plan.exit_time_ns[0] == local_time_ns(DAY, dt.time(12, 50))
+    assert plan.underlying_exit[0] == 100.02
+    assert plan.deadline_ns[0] == local_time_ns(DAY, dt.time(12, 50))
+    for entry_bar in (2, 3):
+        late = plan_one(bars, entry_bar, True, stop=99.0, target=101.0, exit_buffer_minutes=10)
+        assert bool(late.too_late[0]) and late.reason[0] == 0
+
+
+def test_on_a_full_day_the_buffer_caps_a_later_exit_time_at_15_50() -> None:
+    """exit_time 15:55, buffer 10 min, 16:00 close: deadline = min(15:55, 15:50) = 15:50.
+    Bars start 15:47..15:49 (close 15:48..15:50): exit at the 15:50 close, 100.07."""
+    minute = (15 * 60 + 47) - (9 * 60 + 30)
+    bars = one_session([(100, 100.1, 99.9, 100.0), (100, 100.1, 99.9, 100.05), (100, 100.1, 99.9, 100.07)], first_minute=minute)
+    plan = plan_one(bars, 0, True, stop=99.0, target=101.0, exit_clock=dt.time(15, 55), exit_buffer_minutes=10)
+    assert plan.reason[0] == EXIT_TIME
+    assert plan.exit_time_ns[0] == local_time_ns(DAY, dt.time(15, 50))
+    assert plan.underlying_exit[0] == 100.07
+
+
+def test_an_exit_time_before_the_buffer_wins() -> None:
+    """exit_time 15:30, buffer 10 min: deadline = min(15:30, 15:50) = 15:30."""
+    minute = (15 * 60 + 28) - (9 * 60 + 30)
+    bars = one_session([(100, 100.1, 99.9, 100.0), (100, 100.1, 99.9, 100.05), (100, 100.1, 99.9, 100.07)], first_minute=minute)
+    plan = plan_one(bars, 0, True, stop=99.0, target=101.0, exit_clock=dt.time(15, 30), exit_buffer_minutes=10)
+    assert plan.reason[0] == EXIT_TIME and plan.exit_time_ns[0] == local_time_ns(DAY, dt.time(15, 30))
 
 
 def test_missing_bars_before_the_deadline_end_as_end_of_data() -> None:

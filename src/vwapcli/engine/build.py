@@ -46,12 +46,21 @@ def build_pricer(
     *,
     quote_source: QuoteSource | None = None,
 ) -> SpreadPricer:
-    """The configured quote source, listing schedule and exchange sessions, priced together."""
-    expirations = config.options.expirations_file
+    """The configured quote source, listing schedule and exchange sessions, priced together.
+
+    In chain mode the configured model stands behind the chain for exits it has no quote
+    for (SPEC 7).
+    """
+    options = config.options
+    expirations = options.expirations_file
+    fallback = None
+    if options.pricing_source == "chain":
+        fallback = build_quote_source(options.model_copy(update={"pricing_source": "model"}), market_data, store)
     return SpreadPricer(
-        quote_source if quote_source is not None else build_quote_source(config.options, market_data, store),
+        quote_source if quote_source is not None else build_quote_source(options, market_data, store),
         ExpirySchedule.load(Path(expirations) if expirations else None),
         exchange_sessions(config.data.calendar, market_data),
+        exit_fallback=fallback,
     )
 
 

@@ -66,6 +66,7 @@ def plan_candidates(
             np.array([s.P_stop for s in chosen], dtype=np.float64),
             np.array([s.P_target for s in chosen], dtype=np.float64),
             config.exits.exit_time,
+            exit_buffer_ns=int(config.exits.exit_buffer.total_seconds() * 1e9),
         )
         exit_time_ns = plan.exit_time_ns.tolist()
         underlying_exit = plan.underlying_exit.tolist()

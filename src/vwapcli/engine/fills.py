@@ -47,9 +47,9 @@ def fill_and_size(
     contracts = contracts_for(entry_debit, start_of_day_equity, risk, commission)
     if contracts <= 0:
         return Skip(SkipReason.SIZE_ZERO, f"debit {entry_debit:.2f}")
-    if priced.exit_quoted:
+    if priced.exit_quoted:  # the run's quotes, or the model where the chain had none
         exit_credit = fill_price(priced.exit, slippage, width)
-    else:
+    else:  # intrinsic: a value, not a market; no slippage to apply
         exit_credit = min(max(priced.exit.mid, MIN_FILL), width - MIN_FILL)
     commissions = round_trip_commission_per_contract(commission) * contracts
     pnl = round((exit_credit - entry_debit) * 100.0 * contracts - commissions, 2)

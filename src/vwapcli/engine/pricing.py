@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Final, Literal
 
 from vwapcli.core.skips import Skip
 from vwapcli.core.types import Signal
@@ -32,19 +33,32 @@ from vwapcli.options.spreads import DebitSpread, Side, SpreadPrice, price_spread
 SpreadKey = tuple[str, str, float, float, int, int]
 
 
+#: How a trade's exit was priced (the trade row's ``exit_priced_by``, SPEC 7 chain):
+ExitPricedBy = Literal["quote", "model", "intrinsic"]
+EXIT_BY_QUOTE: Final = "quote"  # the run's own quote source (always so in model mode)
+EXIT_BY_MODEL: Final = "model"  # chain mode, no quote at the exit: the model at that instant
+EXIT_BY_INTRINSIC: Final = "intrinsic"  # neither could price it (the model had no vol): last resort
+
+
 @dataclass(frozen=True, slots=True)
 class PricedCandidate:
     """A candidate's spread and its slippage-free prices per share (SPEC 7).
 
-    ``exit_quoted`` is False when no usable quote existed at the exit (chain mode): the
-    exit is then the spread's intrinsic value at the underlying's exit level, and
-    ``exit`` holds that value as both mid and natural.
+    ``exit_priced_by`` says where ``exit`` came from. In chain mode an exit with no usable
+    quote is valued by the model at that instant (a real mid and natural: the fill rounds
+    and slips as any other); only if the model cannot price it either is it the spread's
+    intrinsic value at the exit level, held as both mid and natural and flagged so.
     """
 
     spread: DebitSpread
     entry: SpreadPrice
     exit: SpreadPrice
-    exit_quoted: bool = True
+    exit_priced_by: ExitPricedBy = EXIT_BY_QUOTE
+
+    @property
+    def exit_quoted(self) -> bool:
+        """The exit has a quote-based price (the run's source or the model fallback)."""
+        return self.exit_priced_by != EXIT_BY_INTRINSIC
 
 
 def intrinsic_spread_value(spread: DebitSpread, spot: float) -> float:
@@ -58,15 +72,21 @@ def intrinsic_spread_value(spread: DebitSpread, spot: float) -> float:
 
 class SpreadPricer:
     """Prices candidates from one quote source, listing schedule and set of exchange
-    sessions, remembering every answer by value (see the module docstring)."""
+    sessions, remembering every answer by value (see the module docstring).
+
+    ``exit_fallback`` (chain mode: the configured model) values an exit the quote source
+    has no quote for (SPEC 7: "never intrinsic").
+    """
 
     def __init__(
         self,
         quote_source: QuoteSource,
         schedule: ExpirySchedule,
         session_dates: Mapping[str, SessionsLike],
+        exit_fallback: QuoteSource | None = None,
     ) -> None:
         self.quotes = quote_source
+        self.exit_fallback = exit_fallback
         self.schedule = schedule
         self.session_dates: dict[str, SessionDates] = {
             symbol: dates if isinstance(dates, SessionDates) else SessionDates.of(dates)
@@ -81,7 +101,7 @@ class SpreadPricer:
         """The spread a candidate trades and its opening and closing mid/natural (SPEC 7).
 
         A Skip (no_strikes, no_quote, no_vol, ...) when it cannot be priced at entry. An
-        exit without a usable quote (chain mode) is valued at intrinsic.
+        exit without a usable quote (chain mode) is valued by ``exit_fallback``.
         """
         return self.price_for(dte)(candidate)
 
@@ -144,7 +164,16 @@ class SpreadPricer:
             return entry
         exit_price = self.spread_price(spread, candidate.exit_time_ns, candidate.underlying_exit, "close")
         if isinstance(exit_price, Skip):
-            # No usable quote at the exit (chain mode): the spread is valued at intrinsic.
-            intrinsic = intrinsic_spread_value(spread, candidate.underlying_exit)
-            return PricedCandidate(spread, entry, SpreadPrice(intrinsic, intrinsic), exit_quoted=False)
+            return self._unquoted_exit(spread, entry, candidate)
         return PricedCandidate(spread, entry, exit_price)
+
+    def _unquoted_exit(self, spread: DebitSpread, entry: SpreadPrice, candidate: Candidate) -> PricedCandidate:
+        """SPEC 7 chain mode, no quote at the exit: the model's price at that instant (the
+        exit is forced by the underlying; a trader still gets a market, not the payoff at
+        expiry). Intrinsic only when the model cannot price it either, flagged."""
+        if self.exit_fallback is not None:
+            modelled = price_spread(self.exit_fallback, spread, candidate.exit_time_ns, candidate.underlying_exit, "close")
+            if not isinstance(modelled, Skip):
+                return PricedCandidate(spread, entry, modelled, EXIT_BY_MODEL)
+        intrinsic = intrinsic_spread_value(spread, candidate.underlying_exit)
+        return PricedCandidate(spread, entry, SpreadPrice(intrinsic, intrinsic), EXIT_BY_INTRINSIC)

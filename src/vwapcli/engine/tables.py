@@ -12,6 +12,7 @@ from vwapcli.core.skips import Skip
 from vwapcli.core.types import Signal, utc_timestamp
 from vwapcli.engine.candidates import Candidate
 from vwapcli.engine.fills import FilledTrade
+from vwapcli.engine.pricing import EXIT_BY_QUOTE
 from vwapcli.engine.walk import AccountWalk
 from vwapcli.options.spreads import SpreadFill
 
@@ -25,6 +26,8 @@ TRADE_COLUMNS = [
     # For the report's fill-sensitivity band: spread prices per share before slippage.
     "width", "entry_mid", "entry_natural", "exit_mid", "exit_natural", "slippage",
     "commission_per_contract", "expiry_note",
+    # SPEC 7 chain mode: "quote", or "model" where the chain had no quote at the exit.
+    "exit_priced_by",
 ]
 SKIP_COLUMNS = ["strategy_name", "symbol", "direction", "entry_time", "P", "P_stop", "P_target", "reason", "detail"]
 
@@ -60,10 +63,11 @@ def run_tables(
                      outcome.detail, extra={"strategy": signal.strategy_name})
             continue
         trade = trade_row(candidate, outcome, len(trades) + 1, terms)
-        if not outcome.priced.exit_quoted:
+        if outcome.priced.exit_priced_by != EXIT_BY_QUOTE:
             exit_fill = SpreadFill(outcome.exit_credit, outcome.priced.exit.mid, outcome.priced.exit.natural)
-            log.warning("no exit quote for %s (%s); valued at intrinsic %.2f", outcome.priced.spread,
-                        exit_fill, outcome.priced.exit.mid, extra={"strategy": signal.strategy_name})
+            log.warning("no exit quote for %s (%s); valued by the %s at %.2f", outcome.priced.spread,
+                        exit_fill, outcome.priced.exit_priced_by, outcome.priced.exit.mid,
+                        extra={"strategy": signal.strategy_name})
         trades.append(trade)
         log.info(
             "trade %s %s %s %s %g/%g%s x%s debit %.2f -> %s credit %.2f pnl %.2f",
@@ -130,6 +134,7 @@ def trade_row(candidate: Candidate, filled: FilledTrade, trade_number: int, term
         "slippage": terms.slippage,
         "commission_per_contract": terms.commission_per_contract,
         "expiry_note": spread.note or "",
+        "exit_priced_by": priced.exit_priced_by,
     }
 
 

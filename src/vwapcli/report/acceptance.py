@@ -10,8 +10,11 @@ Rules (SPEC 11, issue 4):
 * A criterion that PASSes while its interval reaches past the threshold on the failing
   side (lower end below a minimum, upper end above a maximum) is **NOT PROVEN**: the
   point estimate passes but chance alone could have produced it.
-* Overall: FAIL if any criterion FAILs; otherwise PASS, listing the not-proven criteria.
-  NOT PROVEN is a warning, not a failure, so ``--check`` gates on hard failures only.
+* Overall, three states (SPEC 11, issue 11 item 7): FAIL if any criterion FAILs; NOT
+  PROVEN when none fails but at least one is NOT PROVEN; PASS only when every criterion
+  passes with its interval clear of the threshold. A headline never says PASS over
+  criteria that chance alone could have produced.
+* ``report --check`` exits non-zero on FAIL only; ``--check --strict`` on NOT PROVEN too.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ from vwapcli.report.metrics import Summary, daily_returns, summarize
 from vwapcli.report.run_folder import ALL, RunFolder, daily_equity, strategy_trades
 
 Status = Literal["PASS", "FAIL", "NOT PROVEN"]
+
+#: How each status is coloured on every page and in the terminal (amber = not proven).
+STATUS_CSS: dict[str, str] = {"PASS": "pass", "FAIL": "fail", "NOT PROVEN": "unproven"}
+STATUS_RICH: dict[str, str] = {"PASS": "green", "FAIL": "bold red", "NOT PROVEN": "bold yellow"}
 
 
 @dataclass(frozen=True)
@@ -84,18 +91,30 @@ class Criterion:
 
 @dataclass(frozen=True)
 class Verdict:
-    """All criteria and the overall PASS/FAIL."""
+    """All criteria and the overall three-state verdict."""
 
     criteria: list[Criterion]
     not_proven: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
+        """No criterion FAILs (PASS or NOT PROVEN): what ``--check`` gates on."""
         return all(criterion.passed for criterion in self.criteria)
 
     @property
-    def label(self) -> Literal["PASS", "FAIL"]:
-        return "PASS" if self.passed else "FAIL"
+    def proven(self) -> bool:
+        """Every criterion passes with its interval clear of the threshold."""
+        return self.passed and not any(criterion.not_proven for criterion in self.criteria)
+
+    @property
+    def label(self) -> Status:
+        if not self.passed:
+            return "FAIL"
+        return "PASS" if self.proven else "NOT PROVEN"
+
+    def gate_fails(self, *, strict: bool) -> bool:
+        """Should ``--check`` exit non-zero? On FAIL; with ``strict`` on NOT PROVEN too."""
+        return not (self.proven if strict else self.passed)
 
     @property
     def failed(self) -> list[str]:

@@ -27,21 +27,23 @@ class CompareRequest:
     run: Path
     out: Path | None = None
     check: bool = False
+    strict: bool = False  # --strict: NOT PROVEN fails the gate too
 
 
 def run_compare(request: CompareRequest, env: Env) -> ExitStatus:
     """Compare RUN (with the module) against BASE (without); the exit status follows the verdict.
 
     Writes ``compare.html`` (default inside RUN) and ``compare.json`` beside it. Under
-    ``check`` the status is CHECK_FAILED when a configured portfolio criterion FAILs, else
-    SUCCESS (NOT PROVEN and "no criteria configured" both pass the gate, as in the
-    single-run report).
+    ``check`` the status is CHECK_FAILED when a configured portfolio criterion FAILs (with
+    ``strict`` also when one is NOT PROVEN), else SUCCESS ("no criteria configured" passes
+    the gate, as does NOT PROVEN without ``strict``, as in the single-run report).
     """
     comparison = compare_runs(Path(request.base_run), Path(request.run))
     out = request.out
     html_path = Path(out) if out is not None else comparison.run.folder.path / "compare.html"
     write_page(html_path, render_compare_page(comparison), "compare.json", compare_document(comparison), "comparison")
     print_comparison(env.console, comparison, html_path)
-    if request.check and comparison.verdict is not None and not comparison.verdict.passed:
+    if (request.check and comparison.verdict is not None
+            and comparison.verdict.gate_fails(strict=request.strict)):
         return ExitStatus.CHECK_FAILED
     return ExitStatus.SUCCESS

@@ -12,6 +12,7 @@ import math
 
 from vwapcli.core.skips import RISK_REASONS
 from vwapcli.report import page
+from vwapcli.report.acceptance import STATUS_CSS
 from vwapcli.report.charts import comparison_png
 from vwapcli.report.formatting import change, number, signed_count
 from vwapcli.report.portfolio import Comparison, new_york_minute
@@ -187,7 +188,7 @@ def render_compare_page(comparison: Comparison) -> str:
     base, run = comparison.base, comparison.run
     title = f"vwapcli compare: {base.name} (BASE) vs {run.name} (RUN)"
     label = comparison.verdict_label
-    css = {"PASS": "pass", "FAIL": "fail"}.get(label, "none")
+    css = STATUS_CSS.get(label, "none")
     synthetic = run.folder.synthetic_sources()
     parts = [*page.page_head(title, page.STYLE + COMPARE_STYLE), '<section id="verdict">', page.banner(label, css)]
     if synthetic:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from vwapcli.atomic_write import atomic_write_text
 from vwapcli.errors import ReportError
-from vwapcli.report.acceptance import Verdict
+from vwapcli.report.acceptance import STATUS_CSS, Verdict
 from vwapcli.report.formatting import (
     criterion_interval,
     criterion_threshold,
@@ -35,7 +35,7 @@ h1{font-size:22px;margin:0 0 12px}h2{font-size:18px;margin:34px 0 10px;border-bo
 #e3e5e8;padding-bottom:4px}h3{font-size:15px;margin:20px 0 6px}
 .banner{font-size:44px;font-weight:800;letter-spacing:2px;color:#fff;padding:14px 24px;
 border-radius:6px;display:inline-block;margin:4px 0 10px}
-.banner.pass{background:#1e8449}.banner.fail{background:#b03a2e}
+.banner.pass{background:#1e8449}.banner.fail{background:#b03a2e}.banner.unproven{background:#d68910}
 .synthetic{display:inline-block;margin-left:16px;vertical-align:top;margin-top:10px;
 background:#f39c12;color:#000;font-weight:800;font-size:20px;padding:8px 14px;border-radius:6px;
 border:3px dashed #000}
@@ -76,7 +76,7 @@ def finish_page(parts: Sequence[str]) -> str:
 
 
 def banner(label: str, css: str) -> str:
-    """The verdict banner: PASS green, FAIL red, anything else grey."""
+    """The verdict banner: PASS green, NOT PROVEN amber, FAIL red, anything else grey."""
     return f'<div class="banner {css}">{label}</div>'
 
 
@@ -145,7 +145,7 @@ def verdict_table_html(
     rows = []
     for criterion in verdict.criteria:
         status = criterion.status
-        css = {"PASS": "pass", "FAIL": "fail", "NOT PROVEN": "unproven"}[status]
+        css = STATUS_CSS[status]
         rows.append(
             "<tr>"
             f"<th>{html.escape(criterion.label)}</th>"

@@ -46,6 +46,7 @@ class ReportRequest:
     out: Path | None = None
     check: bool = False
     strategy_keys: Mapping[str, str] = field(default_factory=dict)
+    strict: bool = False  # --strict: NOT PROVEN fails the gate too
 
 
 def run_report(request: ReportRequest, env: Env) -> ExitStatus:
@@ -98,7 +99,7 @@ def _report(request: ReportRequest, console: Console, tearsheet: TearsheetJob) -
     html_path = Path(request.out) if request.out is not None else run.path / "report.html"
     write_page(html_path, render_page(page), "metrics.json", metrics_document(assessments), "report")
     print_verdict(console, headline, html_path)
-    if request.check and not headline.verdict.passed:
+    if request.check and headline.verdict.gate_fails(strict=request.strict):
         return ExitStatus.CHECK_FAILED
     return ExitStatus.SUCCESS
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from vwapcli.report import tearsheet as quantstats_page
-from vwapcli.report.acceptance import Assessment
+from vwapcli.report.acceptance import STATUS_CSS, Assessment
 from vwapcli.report.breakdowns import TableBlock
 from vwapcli.report.charts import equity_drawdown_png, pnl_histogram_png
 from vwapcli.report.formatting import (
@@ -114,7 +114,7 @@ def render_page(page: ReportPage) -> str:
     verdict = headline.verdict
     synthetic = page.synthetic_sources
     # 1. Verdict first.
-    parts = [*page_head(page.title, STYLE), '<section id="verdict">', banner(verdict.label, verdict.label.lower())]
+    parts = [*page_head(page.title, STYLE), '<section id="verdict">', banner(verdict.label, STATUS_CSS[verdict.label])]
     if synthetic:
         parts.append(synthetic_badge(synthetic))
     parts += [

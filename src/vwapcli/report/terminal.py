@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from vwapcli.report.acceptance import Assessment, Verdict
+from vwapcli.report.acceptance import STATUS_RICH, Assessment, Verdict
 from vwapcli.report.formatting import (
     change,
     count,
@@ -31,7 +31,7 @@ def verdict_rich_table(verdict: Verdict, title: str, value_header: str = "Value"
     table = Table(title=title)
     for column in ("Criterion", value_header, "Threshold", "Result", "95% interval"):
         table.add_column(column, justify="left" if column == "Criterion" else "right")
-    style = {"PASS": "green", "FAIL": "bold red", "NOT PROVEN": "yellow"}
+    style = STATUS_RICH
     for criterion in verdict.criteria:
         table.add_row(
             criterion.label,
@@ -47,7 +47,7 @@ def print_verdict_table(console: Console, verdict: Verdict, title: str, value_he
     """The verdict table, then the criteria that pass but are NOT PROVEN."""
     console.print(verdict_rich_table(verdict, title, value_header))
     if verdict.not_proven and verdict.passed:
-        console.print(f"[yellow]NOT PROVEN:[/] {', '.join(verdict.not_proven)}")
+        console.print(f"[yellow]NOT PROVEN (a 95% interval crosses its threshold):[/] {', '.join(verdict.not_proven)}")
 
 
 def print_verdict(console: Console, assessment: Assessment, html_path: Path) -> None:
@@ -55,8 +55,7 @@ def print_verdict(console: Console, assessment: Assessment, html_path: Path) -> 
     verdict = assessment.verdict
     title = f"Acceptance verdict ({scope_label(assessment.name)}): {verdict.label}"
     print_verdict_table(console, verdict, title)
-    colour = "green" if verdict.passed else "red"
-    console.print(f"[bold {colour}]{verdict.label}[/]  report: {html_path}")
+    console.print(f"[{STATUS_RICH[verdict.label]}]{verdict.label}[/]  report: {html_path}")
 
 
 def print_comparison(console: Console, comparison: Comparison, html_path: Path) -> None:
@@ -89,5 +88,5 @@ def print_comparison(console: Console, comparison: Comparison, html_path: Path) 
     else:
         print_verdict_table(console, verdict, f"Portfolio criteria: {verdict.label}", value_header="Change")
     label = comparison.verdict_label
-    tone = {"PASS": "green", "FAIL": "red"}.get(label, "white")
-    console.print(f"[bold {tone}]{label}[/]  compare: {html_path}")
+    tone = STATUS_RICH.get(label, "bold white")
+    console.print(f"[{tone}]{label}[/]  compare: {html_path}")

@@ -125,7 +125,7 @@ def test_price_candidate_gives_the_spread_and_its_slippage_free_prices() -> None
     assert isinstance(priced, PricedCandidate)
     assert (priced.spread.k_long, priced.spread.k_short, priced.spread.right) == (100.0, 101.0, "C")
     assert (priced.entry.mid, priced.entry.natural) == (pytest.approx(0.40), 0.50)
-    assert (priced.exit.mid, priced.exit.natural, priced.exit_quoted) == (pytest.approx(1.00), 0.90, True)
+    assert (priced.exit.mid, priced.exit.natural, priced.exit_priced_by) == (pytest.approx(1.00), 0.90, "quote")
 
 
 def test_price_candidate_without_a_quote_is_the_skip_reason() -> None:
@@ -139,10 +139,10 @@ def test_price_candidate_without_a_quote_is_the_skip_reason() -> None:
 
 
 def _priced(entry_mid: float, entry_natural: float, exit_mid: float, exit_natural: float,
-            exit_quoted: bool = True) -> PricedCandidate:
+            exit_priced_by: str = "quote") -> PricedCandidate:
     spread = DebitSpread("SPY", "C", DAY, 100.0, 101.0, 1.0)
     return PricedCandidate(spread, SpreadPrice(entry_mid, entry_natural), SpreadPrice(exit_mid, exit_natural),
-                           exit_quoted)
+                           exit_priced_by)  # type: ignore[arg-type]
 
 
 def test_fill_and_size_fills_at_the_slippage_and_sizes_by_max_loss() -> None:
@@ -164,10 +164,51 @@ def test_fill_and_size_skips_a_debit_above_the_cap_and_a_zero_size() -> None:
     assert isinstance(small, Skip) and (small.reason, small.detail) == ("size_zero", "debit 0.55")
 
 
-def test_an_exit_without_a_quote_is_filled_at_intrinsic_clipped_inside_the_width() -> None:
+def test_a_last_resort_intrinsic_exit_is_clipped_inside_the_width() -> None:
     """Intrinsic 1.00 of a 1-wide spread is clipped to 0.99 whatever the slippage."""
-    filled = fill_and_size(_priced(0.40, 0.50, 1.0, 1.0, exit_quoted=False), 1.0, 100_000.0, RiskConfig(), 0.65, 0.9)
+    filled = fill_and_size(_priced(0.40, 0.50, 1.0, 1.0, "intrinsic"), 1.0, 100_000.0, RiskConfig(), 0.65, 0.9)
     assert isinstance(filled, FilledTrade) and filled.exit_credit == 0.99
+
+
+class QuotesOnlyBeforeEleven(IntrinsicPlusThirtyCents):
+    """The chain of a thin afternoon: quotes until 11:00 New York, nothing after."""
+
+    def quote(self, symbol, ts_ns, expiry, strike, right, spot):  # type: ignore[no-untyped-def]
+        return super().quote(symbol, ts_ns, expiry, strike, right, spot) if ts_ns <= at("11:00") else None
+
+
+class ModelAtFortyCents(IntrinsicPlusThirtyCents):
+    """A stand-in model: leg value = intrinsic + 0.40, bid/ask = value -/+ 0.02."""
+
+    def quote(self, symbol, ts_ns, expiry, strike, right, spot):  # type: ignore[no-untyped-def]
+        intrinsic = max(spot - strike, 0.0) if right == "C" else max(strike - spot, 0.0)
+        value = intrinsic + 0.40
+        return Quote(bid=round(value - 0.02, 2), ask=round(value + 0.02, 2), mid=value, iv=0.25)
+
+
+def test_a_chain_exit_without_a_quote_is_priced_by_the_model_at_that_instant_with_slippage() -> None:
+    """SPEC 7 chain: no quote at the 11:30 exit -> the model's price, flagged "model", never intrinsic.
+
+    Call spread 100/101 (P 100.40), exit at 101.20: model legs 100C = 1.20 + 0.40 = 1.60
+    (1.58/1.62), 101C = 0.20 + 0.40 = 0.60 (0.58/0.62); closing mid 1.00, natural
+    1.58 - 0.62 = 0.96; fill at slippage 0.5 = 0.98 (intrinsic would be 0.99 after the clip).
+    Entry at 10:30 from the chain as in the first test: debit 0.45, 21 contracts.
+    pnl = (0.98 - 0.45) x 100 x 21 - 21 x 2.60 = 1,113 - 54.60 = 1,058.40."""
+    priced_by = SpreadPricer(QuotesOnlyBeforeEleven(), ExpirySchedule.load(), {"SPY": [DAY]},  # type: ignore[arg-type]
+                             exit_fallback=ModelAtFortyCents())  # type: ignore[arg-type]
+    result = Engine(AppConfig(), priced_by).run([candidate("ORB", "SPY", "10:30", "11:30", "target", 101.20)], [DAY], ["ORB"])
+    row = result.trades.iloc[0]
+    assert row["exit_priced_by"] == "model"
+    assert (row["exit_mid"], row["exit_natural"]) == (pytest.approx(1.00), pytest.approx(0.96))
+    assert (row["entry_debit"], row["exit_credit"], row["contracts"]) == (0.45, 0.98, 21)
+    assert row["pnl"] == pytest.approx(1058.40)
+
+
+def test_without_a_model_behind_the_chain_the_unquoted_exit_is_intrinsic_and_says_so() -> None:
+    """No fallback (or the model refuses): intrinsic 1.00 of the 100/101 call spread at 101.20, clipped to 0.99."""
+    bare = SpreadPricer(QuotesOnlyBeforeEleven(), ExpirySchedule.load(), {"SPY": [DAY]})  # type: ignore[arg-type]
+    row = Engine(AppConfig(), bare).run([candidate("ORB", "SPY", "10:30", "11:30", "target", 101.20)], [DAY], ["ORB"]).trades.iloc[0]
+    assert (row["exit_priced_by"], row["exit_credit"]) == ("intrinsic", 0.99)
 
 
 def test_the_walk_prices_only_the_candidates_the_risk_limits_let_through() -> None:
@@ -212,3 +253,17 @@ def test_the_pricer_remembers_prices_by_value_not_by_which_candidate_object_asks
     first = shared.price(candidate("ORB", "SPY", "10:30", "11:00", "target", 101.20), 0)
     second = shared.price(candidate("ORB", "SPY", "10:30", "11:00", "target", 101.20), 0)
     assert first == second and len(quotes) == 4
+
+
+def test_chain_mode_puts_the_configured_model_behind_the_chain_and_model_mode_does_not(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """build_pricer wiring (SPEC 7): the fallback is a model quote source only in chain mode."""
+    from builders.strategy import random_sessioned_bars
+    from vwapcli.engine.build import build_pricer
+    from vwapcli.options.quotes import ChainQuoteSource, ModelQuoteSource
+
+    data = {"SPY": random_sessioned_bars("SPY", dt.date(2024, 1, 2), 30, seed=3, n_bars=78)}
+    chain = AppConfig.model_validate({"options": {"pricing_source": "chain"}})
+    chained = build_pricer(chain, data, tmp_path)
+    assert isinstance(chained.quotes, ChainQuoteSource)
+    assert isinstance(chained.exit_fallback, ModelQuoteSource)
+    assert build_pricer(AppConfig(), data, tmp_path).exit_fallback is None

@@ -98,8 +98,11 @@ def test_a_pass_whose_interval_crosses_the_threshold_is_not_proven() -> None:
     statuses = {c.key: c.status for c in verdict.criteria}
     assert statuses["win_rate"] == "NOT PROVEN"
     assert statuses["profit_factor"] == "PASS"
-    assert verdict.passed and verdict.label == "PASS"
+    # Three states (issue 11 item 7): no criterion fails, one is not proven -> NOT PROVEN;
+    # --check lets it through, --check --strict does not.
+    assert verdict.passed and not verdict.proven and verdict.label == "NOT PROVEN"
     assert verdict.not_proven == ["Win rate"]
+    assert not verdict.gate_fails(strict=False) and verdict.gate_fails(strict=True)
 
 
 def test_drawdown_is_not_proven_when_the_upper_end_exceeds_the_maximum() -> None:

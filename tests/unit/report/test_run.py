@@ -177,7 +177,7 @@ def test_a_trade_log_without_pnl_names_the_file_and_column(tmp_path: Path) -> No
         run_report(ReportRequest(folder, None, None, False, STRATEGY_KEYS), Env(console=_quiet()))
 
 
-def test_a_pass_with_a_wide_interval_is_not_proven_and_still_exits_zero(
+def test_a_pass_with_a_wide_interval_is_not_proven_exits_zero_and_fails_only_under_strict(
     tmp_path: Path, tearsheet_calls: list[dict[str, Any]]
 ) -> None:
     """40 trades, 22 wins of +100 and 18 losses of -100: win rate 0.55 >= 0.50 and
@@ -190,11 +190,14 @@ def test_a_pass_with_a_wide_interval_is_not_proven_and_still_exits_zero(
     console = _quiet()
     assert run_report(ReportRequest(folder, None, None, True, STRATEGY_KEYS), Env(console=console)) == 0
     document = json.loads((folder / "metrics.json").read_text())["all"]
-    assert document["verdict"] == "PASS"
+    assert document["verdict"] == "NOT PROVEN"
     assert document["not_proven"] == ["win_rate", "profit_factor"]
     assert document["criteria"]["win_rate"]["status"] == "NOT PROVEN"
     assert "NOT PROVEN" in (folder / "report.html").read_text()
     assert "NOT PROVEN" in console.file.getvalue()  # type: ignore[attr-defined]
+    assert '<div class="banner unproven">NOT PROVEN</div>' in (folder / "report.html").read_text()
+    strict = ReportRequest(folder, None, tmp_path / "strict.html", True, STRATEGY_KEYS, strict=True)
+    assert run_report(strict, Env(console=_quiet())) == 1
 
 
 def test_page_sections_come_in_order_with_the_verdict_table_first(

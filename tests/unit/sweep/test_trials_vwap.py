@@ -117,13 +117,13 @@ def test_a_task_that_keeps_trades_returns_the_reference_engine_trades(
     assert outcome.equity.equals(result.equity)
 
 
-def test_chain_exits_without_a_quote_are_valued_at_intrinsic_in_the_sweep_as_in_the_backtest(
+def test_chain_exits_without_a_quote_are_valued_by_the_model_in_the_sweep_as_in_the_backtest(
     market: tuple[Path, dict[str, SessionedBars]], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Chain quotes for the first 30 VWAP trades, exit quotes only for every other one.
 
-    The engine values a spread without an exit quote at intrinsic (the old sweep handed
-    such configurations back to the reference engine); the sweep's walk is the engine's
+    The engine values a spread without an exit quote with the model at that instant (SPEC
+    7; the old sweep handed such configurations back to the reference engine); the sweep's walk is the engine's
     walk, so two slippages over one pricing cache match their backtests exactly.
     """
     import logging
@@ -158,7 +158,8 @@ def test_chain_exits_without_a_quote_are_valued_at_intrinsic_in_the_sweep_as_in_
             expected, moments = trial_metrics(pnl, list(result.equity["session_date"]), equity, config)
             assert outcome.metrics == expected and outcome.moments == moments
     assert len(pnl) > 10
-    assert any("valued at intrinsic" in record.getMessage() for record in caplog.records)
+    assert any("valued by the model" in record.getMessage() for record in caplog.records)
+    assert set(result.trades["exit_priced_by"]) == {"quote", "model"}
 
 
 def test_the_sweep_chooses_expiries_from_exchange_sessions_past_the_datas_end(tmp_path: Path) -> None:
