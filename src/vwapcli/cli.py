@@ -63,6 +63,11 @@ class Source(StrEnum):
     yfinance = "yfinance"
 
 
+class Feed(StrEnum):
+    sip = "sip"
+    iex = "iex"
+
+
 class Executor(StrEnum):
     local = "local"
     dask = "dask"
@@ -157,6 +162,8 @@ def fetch(
     option_quotes: Annotated[bool, typer.Option("--option-quotes", help="polygon/databento: also fetch option quotes for the chain pricer.")] = False,
     chain_store: Annotated[Path | None, typer.Option("--chain-store", help="Option-quote store folder (default: the bar store).")] = None,
     timeframe: Annotated[str, typer.Option("--timeframe", help="Bar timeframe to write: 1m or 5m.")] = "1m",
+    feed: Annotated[Feed | None, typer.Option("--feed", help="alpaca: sip (all venues; the free plan serves it up to 15 minutes ago, so requests end then) or iex (one venue, no delay). Default sip.")] = None,
+    requests_per_minute: Annotated[float | None, typer.Option("--requests-per-minute", min=0.0, help="The data plan's request limit, paced to (waits are shown). Default: polygon 5 (free plan), alpaca 200; 0 turns pacing off.", envvar="VWAPCLI_REQUESTS_PER_MINUTE")] = None,
 ) -> None:
     """Fill the bar store: synthetic data, the packaged sample, vendor files or a data provider.
 
@@ -168,7 +175,8 @@ def fetch(
     run_fetch(
         source=source.value, symbols=_symbols(symbols, ctx), start=first, end=last, store=store, seed=seed, path=path, tz=tz, repair=repair,
         dry_run=dry_run, console=console, timeframe=timeframe, option_quotes=option_quotes,
-        chain_store=chain_store,
+        chain_store=chain_store, feed=feed.value if feed is not None else None,
+        requests_per_minute=requests_per_minute,
     )
 
 

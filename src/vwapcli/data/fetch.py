@@ -104,6 +104,8 @@ def run_fetch(
     timeframe: str = "1m",
     option_quotes: bool = False,
     chain_store: Path | str | None = None,
+    feed: str | None = None,
+    requests_per_minute: float | None = None,
 ) -> list[FetchSummaryRow]:
     """Fetch ``symbols`` for [start, end] from ``source`` into ``store``; print progress and a summary.
 
@@ -111,6 +113,8 @@ def run_fetch(
     offending rows (counted in the summary) instead of failing; ``dry_run`` validates and
     reports without writing. ``option_quotes`` (polygon, databento) also fills the option-quote
     store read by ``pricing_source: chain`` (``chain_store``, default: the bar store's root).
+    ``feed`` (alpaca: sip | iex) and ``requests_per_minute`` (the plan's limit; 0: no pacing)
+    configure a provider.
     """
     console = console or Console()
     bar_store = store if isinstance(store, BarStore) else BarStore(store)
@@ -168,7 +172,9 @@ def run_fetch(
             progress.advance(task)
         else:
             providers = _providers_module(kind)
-            provider = providers.get_provider(kind)
+            provider = providers.get_provider(
+                kind, console=console, feed=feed, requests_per_minute=requests_per_minute
+            )
             if not wanted:
                 raise StoreError(f"fetch {kind}: name at least one symbol with --symbols")
             if start is None or end is None:

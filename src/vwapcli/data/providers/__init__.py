@@ -7,6 +7,9 @@ work without the ``providers`` extra installed.
 
 from __future__ import annotations
 
+import inspect
+from typing import Any
+
 from vwapcli.data.providers.alpaca import AlpacaProvider
 from vwapcli.data.providers.base import (
     FetchOutcome,
@@ -17,6 +20,7 @@ from vwapcli.data.providers.base import (
     plan_fetch,
 )
 from vwapcli.data.providers.databento import DatabentoProvider
+from vwapcli.data.providers.pacing import RichWaitDisplay
 from vwapcli.data.providers.polygon import PolygonProvider
 from vwapcli.data.providers.yfinance import YFinanceProvider
 from vwapcli.errors import ProviderError
@@ -29,16 +33,38 @@ PROVIDERS: dict[str, type] = {
 }
 
 
-def get_provider(name: str) -> Provider:
-    """A provider with its default settings; an unknown name is one ProviderError line.
+def get_provider(
+    name: str,
+    *,
+    console: Any = None,
+    feed: str | None = None,
+    requests_per_minute: float | None = None,
+) -> Provider:
+    """A provider with the user's settings; an unknown name or option is one ProviderError line.
 
-    Keys are not read here but at the first fetch, so ``--dry-run`` needs none.
+    ``feed`` is Alpaca's (sip | iex); ``requests_per_minute`` replaces the provider's
+    plan default (0 turns pacing off); ``console`` shows rate-limit waits as a Rich
+    progress bar. Keys are not read here but at the first fetch, so ``--dry-run`` needs none.
     """
     try:
         factory = PROVIDERS[name.lower()]
     except KeyError:
         raise ProviderError(f"unknown data source {name!r}; providers: {', '.join(sorted(PROVIDERS))}") from None
-    provider: Provider = factory()
+    accepted = inspect.signature(factory).parameters
+    options: dict[str, Any] = {}
+    if feed is not None:
+        if "feed" not in accepted:
+            raise ProviderError(f"{name}: --feed applies to alpaca only")
+        options["feed"] = feed
+    if requests_per_minute is not None:
+        if "requests_per_minute" not in accepted:
+            raise ProviderError(f"{name}: --requests-per-minute does not apply (the SDK paces itself)")
+        if requests_per_minute < 0:
+            raise ProviderError(f"{name}: --requests-per-minute must be >= 0 (0 turns pacing off)")
+        options["requests_per_minute"] = requests_per_minute or None
+    if console is not None and "display" in accepted:
+        options["display"] = RichWaitDisplay(console)
+    provider: Provider = factory(**options)
     return provider
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from vwapcli.core.types import NEW_YORK
+from vwapcli.data.providers.pacing import utc_now
 from vwapcli.data.store_info import calendar_sessions, session_bar_counts
 from vwapcli.errors import ProviderError
 
@@ -238,13 +239,20 @@ def fetch_chunks(plan: list[dt.date], calendar_dates: list[dt.date]) -> list[lis
 
 
 def _utc_now() -> pd.Timestamp:
-    return pd.Timestamp.now(tz="UTC")
+    # The providers' clock (pacing.default_clock), so tests move "now" and waits together.
+    return utc_now()
 
 
 def earliest_servable(provider: object, today: dt.date, timeframe: str = "1m") -> dt.date | None:
     """The oldest session a provider can serve (yfinance 1m: ~30 days back), else None."""
     earliest = getattr(provider, "earliest_date", None)
     return earliest(today, timeframe) if callable(earliest) else None
+
+
+def data_delay(provider: object) -> pd.Timedelta:
+    """How long after a minute a provider serves it (Alpaca SIP on the free plan: 15 min)."""
+    delay = getattr(provider, "data_delay", None)
+    return pd.Timedelta(delay) if delay is not None else pd.Timedelta(0)
 
 
 def plan_fetch(
@@ -263,11 +271,13 @@ def plan_fetch(
     A session counts as held when the store has at least one bar inside its regular hours;
     partial sessions are left alone (vendors legitimately skip minutes without trades, so
     refetching them would never converge: ``vwapcli store info`` lists them). Sessions
-    that have not closed yet, and sessions older than the provider can serve, are left out.
+    that have not closed yet (or closed less than the provider's ``data_delay`` ago: its
+    history would end mid-session), and sessions older than the provider can serve, are
+    left out.
     """
     current = _utc_now() if now is None else pd.Timestamp(now).tz_convert("UTC")
     sessions = calendar_sessions(calendar, start, end)
-    sessions = sessions[sessions["close_utc"] <= current]
+    sessions = sessions[sessions["close_utc"] <= current - data_delay(provider)]
     earliest = earliest_servable(provider, current.tz_convert(NEW_YORK).date(), timeframe)
     if earliest is not None:
         sessions = sessions[sessions["session_date"] >= earliest]
