@@ -26,6 +26,7 @@ console = Console(stderr=False, highlight=False)
 error_console = Console(stderr=True, highlight=False)
 
 DEFAULT_STORE = Path("data")
+DEFAULT_REPORTS = Path("reports")
 SYMBOL_PATTERN = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
 MULTI_VALUE = {"allow_extra_args": True, "help_option_names": ["-h", "--help"]}
 
@@ -42,7 +43,7 @@ app = typer.Typer(
         "Typical session:\n\n"
         "  vwapcli fetch --source synthetic --symbols SPY QQQ --start 2019-01-01 --end 2024-12-31 --store data\n\n"
         "  vwapcli backtest --store data --symbols SPY QQQ --enable NAME   (NAME: a strategy key from configs/default.yaml)\n\n"
-        "  vwapcli report reports/<run> --check"
+        "  vwapcli report --check   (the newest run under ./reports, or give RUN_DIR)"
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -243,7 +244,7 @@ def backtest(
 
 @app.command()
 def report(
-    run_dir: Annotated[Path | None, typer.Argument(help="A backtest run folder.")] = None,
+    run_dir: Annotated[Path | None, typer.Argument(help="A backtest run folder. Default: the newest run under ./reports (named on screen).")] = None,
     strategy: Annotated[str | None, typer.Option("--strategy", help="Only this strategy's trades (display name like ORB, or config key like orb), equity rebuilt from starting_equity.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file. Default <run>/report.html (metrics.json beside it).")] = None,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 on FAIL, 0 on PASS: a CI gate.")] = False,
@@ -259,11 +260,27 @@ def report(
         code = run_compare(compare[0], compare[1], out=out, check=check, console=console)
     else:
         if run_dir is None:
-            raise typer.BadParameter("give a RUN_DIR (or --compare BASE_RUN RUN)", param_hint="RUN_DIR")
+            from vwapcli.run_folder import newest_run
+
+            run_dir = newest_run(DEFAULT_REPORTS)
+            console.print(f"reporting the newest run under {DEFAULT_REPORTS}/: {run_dir}")
         from vwapcli.report.run import run_report
 
         code = run_report(run_dir, strategy=strategy, out=out, check=check, console=console)
     raise typer.Exit(code)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to set up (created if missing). Default: here.")] = Path("."),
+) -> None:
+    """Set up a working folder: configs/default.yaml (a copy to edit), data/ and reports/.
+
+    Never overwrites a file. Example: vwapcli init my-study && cd my-study
+    """
+    from vwapcli.project_init import run_init
+
+    run_init(directory, console=console)
 
 
 @store_app.command("info")

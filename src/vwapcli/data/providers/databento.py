@@ -194,7 +194,7 @@ class DatabentoProvider:
 def sdk_timeseries(http: HttpClient, key: str, gateway: str) -> Any:
     """``databento``'s ``TimeseriesHttpAPI`` whose ``_stream`` posts through ``http``.
 
-    ``_stream(url, data, basic_auth, path)`` is where the SDK (0.40 .. 0.88) turns the
+    ``_stream(url, data, basic_auth, path)`` is where the SDK (0.38 .. 0.88) turns the
     form it built into a ``requests.post``; everything before it (form, validation) and
     after it (``DBNStore``) stays the SDK's. The key is the basic-auth user, as there.
     """
