@@ -26,6 +26,15 @@ def test_the_sixth_request_in_a_minute_waits_until_the_first_is_a_minute_old() -
     assert clock.sleeps == [1.0] * 15
 
 
+def test_a_fractional_limit_spaces_requests_evenly() -> None:
+    """0.5 a minute is one request per 120 s: three requests at once leave at 0, 120, 240 s."""
+    clock = FakeClock("2024-06-20T14:00Z")
+    pacer = RequestPacer("polygon", 0.5, clock)
+    for _ in range(3):
+        pacer.before_request()
+    assert pacer.waits == [pytest.approx(120.0), pytest.approx(120.0)]
+
+
 def test_no_plan_limit_means_no_wait() -> None:
     clock = FakeClock("2024-06-20T14:00Z")
     pacer = RequestPacer("databento", None, clock)
@@ -88,3 +97,14 @@ def test_provider_options_reach_the_provider_or_are_refused_in_one_line() -> Non
         get_provider("polygon", feed="iex")
     with pytest.raises(ProviderError, match=r"^yfinance: --requests-per-minute does not apply"):
         get_provider("yfinance", requests_per_minute=10)
+
+
+def test_a_paid_plan_can_be_set_once_per_vendor_in_the_environment() -> None:
+    """VWAPCLI_POLYGON_REQUESTS_PER_MINUTE=0 (unlimited plan) turns pacing off; an explicit
+    --requests-per-minute still wins; a non-number is one line naming the variable."""
+    environ = {"VWAPCLI_POLYGON_REQUESTS_PER_MINUTE": "0"}
+    assert get_provider("polygon", environ=environ).pacer.requests_per_minute is None  # type: ignore[attr-defined]
+    assert get_provider("polygon", requests_per_minute=50, environ=environ).pacer.requests_per_minute == 50  # type: ignore[attr-defined]
+    assert get_provider("alpaca", environ=environ).pacer.requests_per_minute == 200  # type: ignore[attr-defined]
+    with pytest.raises(ProviderError, match=r"^polygon: VWAPCLI_POLYGON_REQUESTS_PER_MINUTE='lots' is not a number$"):
+        get_provider("polygon", environ={"VWAPCLI_POLYGON_REQUESTS_PER_MINUTE": "lots"})

@@ -164,7 +164,7 @@ def fetch(
     chain_store: Annotated[Path | None, typer.Option("--chain-store", help="Option-quote store folder (default: the bar store).")] = None,
     timeframe: Annotated[str, typer.Option("--timeframe", help="Bar timeframe to write: 1m or 5m.")] = "1m",
     feed: Annotated[Feed | None, typer.Option("--feed", help="alpaca: sip (all venues; the free plan serves it up to 15 minutes ago, so requests end then) or iex (one venue, no delay). Default sip.")] = None,
-    requests_per_minute: Annotated[float | None, typer.Option("--requests-per-minute", min=0.0, help="The data plan's request limit, paced to (waits are shown). Default: polygon 5 (free plan), alpaca 200; 0 turns pacing off.", envvar="VWAPCLI_REQUESTS_PER_MINUTE")] = None,
+    requests_per_minute: Annotated[float | None, typer.Option("--requests-per-minute", min=0.0, help="Your data plan's request limit, paced to (waits are shown). Default: VWAPCLI_<SOURCE>_REQUESTS_PER_MINUTE, else polygon 5 (free plan), alpaca 200; 0 turns pacing off.")] = None,
 ) -> None:
     """Fill the bar store: synthetic data, the packaged sample, vendor files or a data provider.
 

@@ -8,6 +8,9 @@ work without the ``providers`` extra installed.
 from __future__ import annotations
 
 import inspect
+import math
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from vwapcli.data.providers.alpaca import AlpacaProvider
@@ -39,18 +42,23 @@ def get_provider(
     console: Any = None,
     feed: str | None = None,
     requests_per_minute: float | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Provider:
     """A provider with the user's settings; an unknown name or option is one ProviderError line.
 
     ``feed`` is Alpaca's (sip | iex); ``requests_per_minute`` replaces the provider's
-    plan default (0 turns pacing off); ``console`` shows rate-limit waits as a Rich
-    progress bar. Keys are not read here but at the first fetch, so ``--dry-run`` needs none.
+    plan default (0 turns pacing off), and so does ``VWAPCLI_<NAME>_REQUESTS_PER_MINUTE``
+    when it is not given (a paid plan set once, per vendor); ``console`` shows rate-limit
+    waits as a Rich progress bar. Keys are not read here but at the first fetch, so
+    ``--dry-run`` needs none.
     """
     try:
         factory = PROVIDERS[name.lower()]
     except KeyError:
         raise ProviderError(f"unknown data source {name!r}; providers: {', '.join(sorted(PROVIDERS))}") from None
     accepted = inspect.signature(factory).parameters
+    if requests_per_minute is None:
+        requests_per_minute = _requests_per_minute_from_env(name.lower(), environ)
     options: dict[str, Any] = {}
     if feed is not None:
         if "feed" not in accepted:
@@ -66,6 +74,20 @@ def get_provider(
         options["display"] = RichWaitDisplay(console)
     provider: Provider = factory(**options)
     return provider
+
+
+def _requests_per_minute_from_env(name: str, environ: Mapping[str, str] | None) -> float | None:
+    variable = f"VWAPCLI_{name.upper()}_REQUESTS_PER_MINUTE"
+    text = (os.environ if environ is None else environ).get(variable, "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ProviderError(f"{name}: {variable}={text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ProviderError(f"{name}: {variable}={text!r} is not a finite number")
+    return value
 
 
 def describe_providers() -> str:

@@ -156,7 +156,13 @@ def normalise_bars(frame: pd.DataFrame, provider: str) -> pd.DataFrame:
 
 
 def keep_session_bars(bars: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
-    """Keep bars whose start lies in ``[open, close)`` of one of ``sessions`` (SPEC 3.2)."""
+    """Keep bars whose start lies in ``[open, close)`` of one of ``sessions`` (SPEC 3.2).
+
+    The closing auction: Polygon, Alpaca and Databento stamp the closing-auction print
+    just after the close (16:00:00.x), so it falls in the bar that STARTS at the close,
+    which is dropped here. The last stored bar (15:59, or 12:59 on early closes) holds
+    that minute's continuous trading only; no stored volume includes the auction.
+    """
     if bars.empty or sessions.empty:
         return bars.iloc[0:0]
     ts = bars["ts"].to_numpy("datetime64[ns]").astype("int64")

@@ -158,12 +158,16 @@ class RequestPacer:
         limit = self.requests_per_minute
         if limit is None:
             return 0.0
-        while self.sent and now - self.sent[0] >= WINDOW_SECONDS:
+        # `capacity` whole requests per `window` seconds is `limit` a minute, also for
+        # fractional limits (0.5/min: 1 request per 120 s; 2.5/min: 2 per 48 s).
+        capacity = max(1, math.floor(limit))
+        window = WINDOW_SECONDS * capacity / limit
+        while self.sent and now - self.sent[0] >= window:
             self.sent.popleft()
-        if len(self.sent) < int(limit):
+        if len(self.sent) < capacity:
             return 0.0
         # The oldest request in the window must age out before another may go.
-        return self.sent[-int(limit)] + WINDOW_SECONDS - now
+        return self.sent[-capacity] + window - now
 
     def _budget_wait(self, now: float) -> float:
         if self.state.remaining is None or self.state.remaining > 0 or self.state.reset_at is None:
