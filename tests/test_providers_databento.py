@@ -228,3 +228,15 @@ def _sdk_frame(path: Path) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return databento.DBNStore.from_file(path).to_df(price_type="float", map_symbols=False).reset_index()
+
+
+def test_databento_backend_warnings_reach_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    """The SDK turns an X-Warning header (a JSON list) into BentoWarnings; here: log lines."""
+
+    def warned(request: HttpRequest) -> HttpResponse:
+        header = '["Warning: a backend warning (wording ours)"]'
+        return HttpResponse(200, OHLCV.read_bytes(), {"X-Warning": header})
+
+    with caplog.at_level(logging.WARNING):
+        DatabentoProvider(transport=warned, environ={"DATABENTO_API_KEY": FAKE_KEY}).fetch_bars("NVDA", [dt.date(2020, 12, 28)])
+    assert "databento: Warning: a backend warning (wording ours)" in caplog.text

@@ -72,6 +72,8 @@ def get_provider(
         options["requests_per_minute"] = requests_per_minute or None
     if console is not None and "display" in accepted:
         options["display"] = RichWaitDisplay(console)
+    if environ is not None and "environ" in accepted:
+        options["environ"] = environ
     provider: Provider = factory(**options)
     return provider
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 import warnings
 from collections.abc import Mapping
@@ -210,11 +211,25 @@ def sdk_timeseries(http: HttpClient, key: str, gateway: str) -> Any:
             response = http.request(
                 "POST", url, data=form, headers=dict(self._headers), auth=(key, "") if basic_auth else None
             )
+            for warning in backend_warnings(response.header("X-Warning")):
+                # What the SDK's check_backend_warnings would raise as a BentoWarning.
+                logger.warning("databento: %s", http.redact(warning))
             if not response.body:
                 return None
             return DBNStore.from_bytes(io.BytesIO(response.body))
 
     return RoutedTimeseries(key=key, gateway=gateway)
+
+
+def backend_warnings(header: str | None) -> list[str]:
+    """Databento's ``X-Warning`` header: a JSON list of "Type: message" strings (unreadable: none)."""
+    if not header:
+        return []
+    try:
+        items = json.loads(header)
+    except ValueError:
+        return [header]
+    return [str(item) for item in items] if isinstance(items, list) else [str(items)]
 
 
 def _utc(values: pd.Series) -> pd.Series:
