@@ -24,6 +24,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -197,8 +198,6 @@ def base_url_from_env(
     Keys travel with every request, so an override must be https, except a server on this
     machine (127.0.0.1, localhost, ::1), which is what the replay tests run.
     """
-    import os
-
     env = os.environ if environ is None else environ
     value = env.get(variable, "").strip()
     if not value:
@@ -219,7 +218,7 @@ def vendor_message(response: HttpResponse, limit: int = 200) -> str:
     """The vendor's own error text, else the body's start.
 
     Shapes read: ``{"message": ...}`` (Alpaca, Polygon, whose ``status`` such as
-    NOT_AUTHORIZED is kept in front), ``{"error": ...}`` (Polygon 429),
+    NOT_AUTHORIZED is kept in front), ``{"error": ...}`` (Polygon's other errors),
     ``{"detail": "..."}`` or ``{"detail": {"case", "message"}}`` (Databento,
     databento-python ``common/error.py``).
     """
