@@ -119,10 +119,11 @@ def config_from_dict(raw: dict[str, Any], source: str = "<config>") -> AppConfig
 
 
 def load_config(path: str | Path | None = None) -> AppConfig:
-    """Load a YAML config; default ``configs/default.yaml``, else the built-in SPEC defaults.
+    """Load a YAML config; default ``configs/default.yaml`` (./configs, else the one shipped
+    with the package), else the built-in defaults.
 
-    The built-in defaults equal configs/default.yaml field for field; the file exists so a
-    trader can read and edit the production config.
+    The built-in defaults equal configs/default.yaml field for field (a test holds them
+    together); the file exists so a trader can read and edit the production config.
     """
     if path is None:
         found = find_config_file("default.yaml")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from vwapcli.data.loading import BarRequest
 
 DEFAULT_STORE = Path("data")
+DEFAULT_REPORTS = Path("reports")
 SYMBOL_PATTERN = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
 MULTI_VALUE = {"allow_extra_args": True, "help_option_names": ["-h", "--help"]}
 TERMINAL_LOG_HANDLER = "vwapcli-terminal"
@@ -55,7 +56,7 @@ app = typer.Typer(
         "Typical session:\n\n"
         "  vwapcli fetch --source synthetic --symbols SPY QQQ --start 2019-01-01 --end 2024-12-31 --store data\n\n"
         "  vwapcli backtest --store data --symbols SPY QQQ --enable NAME   (NAME: a strategy key from configs/default.yaml)\n\n"
-        "  vwapcli report reports/<run> --check"
+        "  vwapcli report --check   (the newest run under ./reports, or give RUN_DIR)"
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -74,6 +75,11 @@ class Source(StrEnum):
     polygon = "polygon"
     databento = "databento"
     yfinance = "yfinance"
+
+
+class Feed(StrEnum):
+    sip = "sip"
+    iex = "iex"
 
 
 class Executor(StrEnum):
@@ -172,6 +178,8 @@ def fetch(
     option_quotes: Annotated[bool, typer.Option("--option-quotes", help="polygon/databento: also fetch option quotes for the chain pricer.")] = False,
     chain_store: Annotated[Path | None, typer.Option("--chain-store", help="Option-quote store folder (default: the bar store).")] = None,
     timeframe: Annotated[str, typer.Option("--timeframe", help="Bar timeframe to write: 1m or 5m.")] = "1m",
+    feed: Annotated[Feed | None, typer.Option("--feed", help="alpaca: sip (all venues; the free plan serves it up to 15 minutes ago, so requests end then) or iex (one venue, no delay). Default sip.")] = None,
+    requests_per_minute: Annotated[float | None, typer.Option("--requests-per-minute", min=0.0, help="Your data plan's request limit, paced to (waits are shown). Default: VWAPCLI_<SOURCE>_REQUESTS_PER_MINUTE, else polygon 5 (free plan), alpaca 200; 0 turns pacing off.")] = None,
 ) -> None:
     """Fill the bar store: synthetic data, the packaged sample, vendor files or a data provider.
 
@@ -183,7 +191,8 @@ def fetch(
     request = FetchRequest(
         source=source.value, store=store, symbols=tuple(_symbols(symbols, ctx)), start=first, end=last, seed=seed,
         path=path, tz=tz, repair=repair, dry_run=dry_run, timeframe=timeframe, option_quotes=option_quotes,
-        chain_store=chain_store,
+        chain_store=chain_store, feed=feed.value if feed is not None else None,
+        requests_per_minute=requests_per_minute,
     )
     run_fetch(request, _env(ctx))
 
@@ -266,7 +275,7 @@ def backtest(
 @app.command()
 def report(
     ctx: typer.Context,
-    run_dir: Annotated[Path | None, typer.Argument(help="A backtest run folder.")] = None,
+    run_dir: Annotated[Path | None, typer.Argument(help="A backtest run folder. Default: the newest run under ./reports (named on screen).")] = None,
     strategy: Annotated[str | None, typer.Option("--strategy", help="Only this strategy's trades (display name like ORB, or config key like orb), equity rebuilt from starting_equity.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file. Default <run>/report.html (metrics.json beside it).")] = None,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 on FAIL, 0 on PASS or NOT PROVEN: a CI gate.")] = False,
@@ -286,7 +295,10 @@ def report(
         status = run_compare(CompareRequest(compare[0], compare[1], out, check, strict=strict), _env(ctx))
     else:
         if run_dir is None:
-            raise typer.BadParameter("give a RUN_DIR (or --compare BASE_RUN RUN)", param_hint="RUN_DIR")
+            from vwapcli.run_folder import newest_run
+
+            run_dir = newest_run(DEFAULT_REPORTS)
+            _env(ctx).console.print(f"reporting the newest run under {DEFAULT_REPORTS}/: {run_dir}")
         from vwapcli.report.run import ReportRequest, run_report
         from vwapcli.strategies import catalogue
 
@@ -294,6 +306,20 @@ def report(
         keys = {key: spec.name for key, spec in catalogue().items()}
         status = run_report(ReportRequest(run_dir, strategy, out, check, keys, strict=strict), _env(ctx))
     raise typer.Exit(int(status))
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="Folder to set up (created if missing). Default: here.")] = Path("."),
+) -> None:
+    """Set up a working folder: configs/default.yaml (a copy to edit), data/ and reports/.
+
+    Never overwrites a file. Example: vwapcli init my-study && cd my-study
+    """
+    from vwapcli.project_init import run_init
+
+    run_init(directory, _env(ctx))
 
 
 @store_app.command("info")

@@ -16,19 +16,16 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from vwapcli import resources
 from vwapcli.errors import ConfigError
 
-# The repository's configs/ folder (editable install) holds default.yaml and expirations.yaml.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The repository's configs/ folder ships inside the package; lookup: vwapcli.resources.
+PROJECT_ROOT = resources.PROJECT_ROOT
 
 
 def find_config_file(name: str) -> Path | None:
-    """``configs/<name>`` in the working directory, else in the project checkout."""
-    for folder in (Path.cwd() / "configs", PROJECT_ROOT / "configs"):
-        candidate = folder / name
-        if candidate.is_file():
-            return candidate
-    return None
+    """``configs/<name>`` in the working directory, else the installed package's, else the checkout's."""
+    return resources.find_config_file(name)
 
 
 class Frozen(BaseModel):
@@ -46,13 +43,24 @@ class SymbolOverride(Frozen):
     div_yield: float | None = Field(None, ge=0, description="Continuous dividend yield q.")
 
 
+# Trailing dividend yields of the ETFs the tool is built around (configs/default.yaml):
+# built in too, so an installed package without the file prices SPY as the repo does.
+DEFAULT_SYMBOL_OVERRIDES: dict[str, SymbolOverride] = {
+    "SPY": SymbolOverride(div_yield=0.013),
+    "QQQ": SymbolOverride(div_yield=0.006),
+}
+
+
 class OptionsConfig(Frozen):
     pricing_source: Literal["model", "chain"] = Field("model", description="Quote source (SPEC 7).")
     dte: int = Field(0, ge=0, description="Sessions to expiry: first listed expiry with >= dte sessions to go.")
     strike_increment: float = Field(1.0, gt=0, description="Model-mode strike grid step (any symbol).")
     rate: float = Field(0.04, description="Risk-free rate r, continuous compounding.")
     div_yield: float = Field(0.0, ge=0, description="Continuous dividend yield q.")
-    symbols: dict[str, SymbolOverride] = Field(default_factory=dict, description="Per-symbol overrides.")
+    symbols: dict[str, SymbolOverride] = Field(
+        default_factory=lambda: dict(DEFAULT_SYMBOL_OVERRIDES),
+        description="Per-symbol overrides (default: SPY and QQQ dividend yields, as configs/default.yaml).",
+    )
     iv_source: Literal["realized", "series"] = Field("realized", description="Vol input for the model.")
     iv_lookback: int = Field(20, ge=3, description="Prior daily closes for realized vol.")
     iv_multiplier: float = Field(1.1, gt=0, description="Realized vol multiplier.")
@@ -130,7 +138,11 @@ class AcceptanceConfig(Frozen):
     bootstrap_samples: int = Field(2000, ge=100, description="Resamples for the 95% intervals.")
     bootstrap_seed: int = Field(20240601, description="Seed: the verdict is reproducible.")
     block_length_days: int = Field(20, ge=1, description="Mean block length (stationary bootstrap of daily returns).")
-    portfolio: PortfolioAcceptance = Field(default_factory=PortfolioAcceptance)
+    # Without a portfolio block: the criteria of configs/default.yaml. A block names its own
+    # criteria (a field it leaves out is not checked).
+    portfolio: PortfolioAcceptance = Field(
+        default_factory=lambda: PortfolioAcceptance(max_drawdown_worsening_pts=2.0, sharpe_must_not_fall=True)
+    )
 
 
 def read_yaml_file(path: Path, what: str) -> Any:

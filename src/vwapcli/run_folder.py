@@ -7,6 +7,7 @@ every file is complete, so an interrupted run leaves nothing at its final path.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import tempfile
@@ -18,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vwapcli.errors import RunFolderExistsError
+from vwapcli.errors import ReportError, RunFolderExistsError
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -33,6 +34,36 @@ def default_run_dir(reports_root: Path, strategy_names: list[str], now: dt.datet
         candidate = reports_root / f"{stamp}-{label}-{n}"
         n += 1
     return candidate
+
+
+def _created_at(run_dir: Path) -> str:
+    """The run's own ``created_at`` stamp (ISO UTC, sorts as text), "" when unreadable."""
+    try:
+        record = json.loads((run_dir / "run.json").read_text())
+    except (OSError, ValueError):
+        return ""
+    stamp = record.get("created_at") if isinstance(record, dict) else None
+    return stamp if isinstance(stamp, str) else ""
+
+
+def newest_run(reports_root: Path) -> Path:
+    """The most recent run folder under ``reports_root`` (what ``vwapcli report`` reads by default).
+
+    A run folder is one holding ``run.json``; hidden staging folders of runs still being
+    written are not runs. Newest = latest ``created_at`` in run.json, then latest
+    modification of run.json (two runs in one second), then name.
+    """
+    runs = []
+    if reports_root.is_dir():
+        for child in reports_root.iterdir():
+            if child.name.startswith(".") or not (child / "run.json").is_file():
+                continue
+            runs.append((_created_at(child), (child / "run.json").stat().st_mtime_ns, child.name, child))
+    if not runs:
+        raise ReportError(
+            f"{reports_root}: no run folder (with run.json) here; run `vwapcli backtest` first or give RUN_DIR"
+        )
+    return max(runs)[-1]
 
 
 @contextmanager

@@ -112,3 +112,11 @@ def test_every_parameter_has_a_description() -> None:
         if not field.description and name not in {"symbols", "portfolio"}
     ]
     assert undocumented == []
+
+
+def test_builtin_defaults_equal_configs_default_yaml_field_for_field() -> None:
+    """An install that cannot find the file must price and judge exactly as the repo does."""
+    from_file = load_config(PROJECT / "configs" / "default.yaml")
+    assert AppConfig() == from_file
+    assert AppConfig().resolved_dict() == from_file.resolved_dict()
+    assert from_file.options.for_symbol("SPY").div_yield == 0.013

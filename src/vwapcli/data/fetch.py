@@ -82,7 +82,8 @@ class FetchRequest:
     offending rows (counted in the summary) instead of failing; ``dry_run`` validates and
     reports without writing. ``option_quotes`` (polygon, databento) also fills the
     option-quote store read by ``pricing_source: chain`` (``chain_store``, default: the
-    bar store's root).
+    bar store's root). ``feed`` (alpaca: sip | iex) and ``requests_per_minute`` (the plan's
+    limit; 0: no pacing) configure a provider.
     """
 
     source: str
@@ -98,6 +99,8 @@ class FetchRequest:
     timeframe: str = "1m"
     option_quotes: bool = False
     chain_store: Path | None = None
+    feed: str | None = None
+    requests_per_minute: float | None = None
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,9 @@ def _fetch_from_provider(job: FetchJob) -> list[FetchSummaryRow]:
     layer plans the missing sessions and writes chunk by chunk through ``BarStore.write_bars``."""
     request, kind, store, console = job.request, job.kind, job.store, job.env.console
     providers = _providers_module(kind)
-    provider = providers.get_provider(kind)
+    provider = providers.get_provider(
+        kind, console=console, feed=request.feed, requests_per_minute=request.requests_per_minute
+    )
     if not job.symbols:
         raise StoreError(f"fetch {kind}: name at least one symbol with --symbols")
     if request.start is None or request.end is None:

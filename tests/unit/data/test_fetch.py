@@ -119,7 +119,7 @@ def test_a_vendor_source_goes_through_the_provider_layer_into_the_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """2024-01-02..01-04 are three sessions: 9 bars, provenance from the provider layer."""
-    monkeypatch.setattr(providers, "get_provider", lambda name: RecordedVendor())
+    monkeypatch.setattr(providers, "get_provider", lambda name, **options: RecordedVendor())
     rows = run_fetch(FetchRequest(source="recorded", store=tmp_path, symbols=("SPY",), start="2024-01-02", end="2024-01-04"), Env(console=console()))
     assert (rows[0].sessions, rows[0].bars) == (3, 9)
     assert rows[0].provenance == "recorded (raw prices)"

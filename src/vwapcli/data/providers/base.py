@@ -30,6 +30,7 @@ from vwapcli.data.option_quotes import (
     OPTIONAL_QUOTE_COLUMNS,
     write_option_quotes,
 )
+from vwapcli.data.providers.pacing import utc_now
 from vwapcli.data.store_info import calendar_sessions, session_bar_counts
 from vwapcli.errors import ProviderError
 
@@ -158,7 +159,13 @@ def normalise_bars(frame: pd.DataFrame, provider: str) -> pd.DataFrame:
 
 
 def keep_session_bars(bars: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
-    """Keep bars whose start lies in ``[open, close)`` of one of ``sessions`` (SPEC 3.2)."""
+    """Keep bars whose start lies in ``[open, close)`` of one of ``sessions`` (SPEC 3.2).
+
+    The closing auction: Polygon, Alpaca and Databento stamp the closing-auction print
+    just after the close (16:00:00.x), so it falls in the bar that STARTS at the close,
+    which is dropped here. The last stored bar (15:59, or 12:59 on early closes) holds
+    that minute's continuous trading only; no stored volume includes the auction.
+    """
     if bars.empty or sessions.empty:
         return bars.iloc[0:0]
     ts = bars["ts"].to_numpy("datetime64[ns]").astype("int64")
@@ -241,13 +248,20 @@ def fetch_chunks(plan: list[dt.date], calendar_dates: list[dt.date]) -> list[lis
 
 
 def _utc_now() -> pd.Timestamp:
-    return pd.Timestamp.now(tz="UTC")
+    # The providers' clock (pacing.default_clock), so tests move "now" and waits together.
+    return utc_now()
 
 
 def earliest_servable(provider: object, today: dt.date, timeframe: str = "1m") -> dt.date | None:
     """The oldest session a provider can serve (yfinance 1m: ~30 days back), else None."""
     earliest = getattr(provider, "earliest_date", None)
     return earliest(today, timeframe) if callable(earliest) else None
+
+
+def data_delay(provider: object) -> pd.Timedelta:
+    """How long after a minute a provider serves it (Alpaca SIP on the free plan: 15 min)."""
+    delay = getattr(provider, "data_delay", None)
+    return pd.Timedelta(delay) if delay is not None else pd.Timedelta(0)
 
 
 def plan_fetch(
@@ -266,11 +280,13 @@ def plan_fetch(
     A session counts as held when the store has at least one bar inside its regular hours;
     partial sessions are left alone (vendors legitimately skip minutes without trades, so
     refetching them would never converge: ``vwapcli store info`` lists them). Sessions
-    that have not closed yet, and sessions older than the provider can serve, are left out.
+    that have not closed yet (or closed less than the provider's ``data_delay`` ago: its
+    history would end mid-session), and sessions older than the provider can serve, are
+    left out.
     """
     current = _utc_now() if now is None else pd.Timestamp(now).tz_convert("UTC")
     sessions = calendar_sessions(calendar, start, end)
-    sessions = sessions[sessions["close_utc"] <= current]
+    sessions = sessions[sessions["close_utc"] <= current - data_delay(provider)]
     earliest = earliest_servable(provider, current.tz_convert(NEW_YORK).date(), timeframe)
     if earliest is not None:
         sessions = sessions[sessions["session_date"] >= earliest]

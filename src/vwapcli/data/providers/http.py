@@ -5,11 +5,18 @@ yfinance not at all), and a secret leaks most easily from an error message that 
 URL. Routing every request through :class:`HttpClient` gives all providers the same
 behaviour and lets the tests drive every branch with a fake transport and a fake clock:
 
+- every request first passes the provider's :class:`~vwapcli.data.providers.pacing.RequestPacer`
+  (the plan's requests per minute, the vendor's ``X-RateLimit-*`` budget);
 - 429 / 500 / 502 / 503 / 504 and transport failures are retried with exponential
-  backoff plus jitter (seeded), honouring ``Retry-After`` when the server sends it;
-- 401 / 403 become one :class:`~vwapcli.errors.ProviderError` line naming the key to check;
+  backoff plus jitter (seeded), honouring ``Retry-After`` when the server sends it, and
+  after a 429 that names no wait, the vendor's rate-limit reset or a whole minute;
+- 401 / 403 become one :class:`~vwapcli.errors.ProviderError` line that keeps the vendor's
+  own words (a 403 often means "your plan does not include this", not "bad key") and
+  names the keys to check; a provider may recognise its plan refusals and say so plainly;
 - any other 4xx becomes one line with the vendor's own message;
-- secret values are scrubbed from every message and log record this module produces.
+- secret values are scrubbed from every message and log record this module produces;
+- a vendor's base URL may be replaced by an environment variable (a local replay server
+  in tests, a proxy in production): https anywhere, plain http only on this machine.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +33,7 @@ from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from vwapcli.data.providers.pacing import RequestPacer
 from vwapcli.errors import ProviderError
 
 logger = logging.getLogger("vwapcli.providers")
@@ -178,27 +187,74 @@ def url_path(url: str) -> str:
     return f"{parts.netloc}{parts.path}"
 
 
-def _vendor_message(response: HttpResponse, limit: int = 160) -> str:
-    """The vendor's own error text (JSON ``message``/``error``/``detail`` or the body start)."""
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def base_url_from_env(
+    provider: str, variable: str, default: str, environ: Mapping[str, str] | None = None
+) -> str:
+    """A vendor's base URL: ``default``, or the value of the environment variable ``variable``.
+
+    Keys travel with every request, so an override must be https, except a server on this
+    machine (127.0.0.1, localhost, ::1), which is what the replay tests run.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get(variable, "").strip()
+    if not value:
+        return default.rstrip("/")
+    parts = urlsplit(value)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" and host:
+        return value.rstrip("/")
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
+        return value.rstrip("/")
+    raise ProviderError(
+        f"{provider}: {variable}={value!r} must be an https URL "
+        "(plain http only for a server on this machine: 127.0.0.1 or localhost)"
+    )
+
+
+def vendor_message(response: HttpResponse, limit: int = 200) -> str:
+    """The vendor's own error text, else the body's start.
+
+    Shapes read: ``{"message": ...}`` (Alpaca, Polygon, whose ``status`` such as
+    NOT_AUTHORIZED is kept in front), ``{"error": ...}`` (Polygon's other errors),
+    ``{"detail": "..."}`` or ``{"detail": {"case", "message"}}`` (Databento,
+    databento-python ``common/error.py``).
+    """
     text = response.text.strip()
     try:
         payload = response.json()
     except (ValueError, UnicodeDecodeError):
         payload = None
     if isinstance(payload, dict):
-        for key in ("message", "error", "detail"):
-            if isinstance(payload.get(key), str):
-                text = payload[key]
-                break
+        detail = payload.get("detail")
+        if isinstance(detail, dict) and isinstance(detail.get("message"), str):
+            case = detail.get("case")
+            text = f"{case}: {detail['message']}" if isinstance(case, str) and case else detail["message"]
+        else:
+            for key in ("message", "error", "detail"):
+                if isinstance(payload.get(key), str):
+                    text = payload[key]
+                    break
+        status = payload.get("status")
+        if isinstance(status, str) and status not in ("OK", "ERROR") and status not in text:
+            text = f"{status}: {text}"
     text = " ".join(text.split())
     return text[:limit] + ("..." if len(text) > limit else "")
 
 
+DeniedExplainer = Callable[[HttpResponse, str], str | None]
+
+
 class HttpClient:
-    """Send requests for one provider with retries, backoff and secret redaction.
+    """Send requests for one provider with pacing, retries, backoff and secret redaction.
 
     ``key_names`` are the environment variables a 401/403 message tells the user to check;
     ``secrets`` are the values that must never appear in any message or log record.
+    ``pacer`` paces requests and shows waits (its clock also times the retries);
+    ``explain_denied(response, vendor_text)`` may turn a 401/403 the provider recognises
+    (a plan refusal) into its own one-line message.
     """
 
     def __init__(
@@ -208,16 +264,20 @@ class HttpClient:
         secrets: Iterable[str] = (),
         transport: Transport | None = None,
         policy: RetryPolicy | None = None,
-        sleep: Sleep = time.sleep,
+        sleep: Sleep | None = None,
         seed: int | None = None,
+        pacer: RequestPacer | None = None,
+        explain_denied: DeniedExplainer | None = None,
     ) -> None:
         self.provider = provider
         self.key_names = key_names
         self.redact = Redactor(secrets)
         self.transport = transport or requests_transport()
         self.policy = policy or RetryPolicy()
-        self.sleep = sleep
+        self.pacer = pacer
+        self.sleep: Sleep = sleep or (pacer.clock.sleep if pacer is not None else time.sleep)
         self.rng = random.Random(seed)
+        self.explain_denied = explain_denied
 
     def request(
         self,
@@ -235,37 +295,39 @@ class HttpClient:
         where = url_path(url)
         last_failure = ""
         for attempt in range(self.policy.max_attempts):
+            if self.pacer is not None:
+                self.pacer.before_request()
             try:
                 response = self.transport(request)
             except TransportError as error:
                 last_failure = self.redact(str(error) or "connection failed")
                 wait = self.policy.backoff(attempt, self.rng)
             else:
+                if self.pacer is not None:
+                    self.pacer.observe(response.headers)
                 if response.status < 400:
                     logger.debug("%s: %s %s -> %s", self.provider, request.method, where, response.status)
                     return response
                 if response.status in AUTH_STATUS:
-                    raise ProviderError(self._auth_message(response.status))
+                    raise ProviderError(self._denied_message(response))
                 if response.status not in RETRYABLE_STATUS:
-                    detail = self.redact(_vendor_message(response))
+                    detail = self.redact(vendor_message(response))
                     suffix = f": {detail}" if detail else ""
                     raise ProviderError(
                         f"{self.provider}: {status_phrase(response.status)} from {where}{suffix}"
                     )
                 last_failure = status_phrase(response.status)
-                retry_after = parse_retry_after(response.header("Retry-After"))
-                if retry_after is not None:
-                    # The server said how long; jitter would only make us early or late.
-                    wait = min(retry_after, self.policy.max_retry_after)
-                else:
-                    wait = self.policy.backoff(attempt, self.rng)
+                wait = self._retry_wait(response, attempt)
             if attempt + 1 < self.policy.max_attempts:
                 logger.warning(
                     "%s: %s on %s; retry %d/%d in %.1fs",
                     self.provider, last_failure, where, attempt + 1,
                     self.policy.max_attempts - 1, wait,
                 )
-                self.sleep(wait)
+                if self.pacer is not None:
+                    self.pacer.wait(wait, f"{self.provider}: {last_failure}, retrying")
+                else:
+                    self.sleep(wait)
         raise ProviderError(
             f"{self.provider}: gave up after {self.policy.max_attempts} attempts on {where} "
             f"(last: {last_failure})"
@@ -281,9 +343,34 @@ class HttpClient:
                 f"{self.provider}: {url_path(url)} answered with a body that is not JSON"
             ) from None
 
-    def _auth_message(self, status: int) -> str:
+    def _retry_wait(self, response: HttpResponse, attempt: int) -> float:
+        """Seconds before retrying a 429/5xx: what the server said, else what the plan implies."""
+        retry_after = parse_retry_after(response.header("Retry-After"))
+        if retry_after is not None:
+            # The server said how long; jitter would only make us early or late.
+            return min(retry_after, self.policy.max_retry_after)
+        backoff = self.policy.backoff(attempt, self.rng)
+        if response.status == 429 and self.pacer is not None:
+            # No Retry-After (Polygon, Alpaca send none): a short backoff would only hit
+            # the same per-minute bucket again, so wait for its reset.
+            return min(max(backoff, self.pacer.wait_after_429()), self.policy.max_retry_after)
+        return backoff
+
+    def _denied_message(self, response: HttpResponse) -> str:
+        """One line for a 401/403 that keeps the vendor's words and names the keys."""
+        text = self.redact(vendor_message(response))
+        if self.explain_denied is not None:
+            explained = self.explain_denied(response, text)
+            if explained:
+                return self.redact(explained)
         keys = " / ".join(self.key_names) if self.key_names else "your credentials"
-        return f"{self.provider}: {status_phrase(status)} — check {keys}"
+        said = f": {text}" if text else ""
+        if response.status == 403:
+            return (
+                f"{self.provider}: {status_phrase(response.status)}{said} — the key was refused "
+                f"or your plan does not include this data (check {keys})"
+            )
+        return f"{self.provider}: {status_phrase(response.status)}{said} — check {keys}"
 
 
 def call_with_retries(

@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("alpaca")
 
 from builders.paths import PROVIDERS
+from builders.provider_replay import FakeClock
 from vwapcli.data.providers.alpaca import AlpacaProvider
 from vwapcli.data.providers.http import HttpRequest, HttpResponse, RetryPolicy
 from vwapcli.errors import ProviderError
@@ -42,10 +43,10 @@ class PagedBars:
         return recorded("bars_SPY_2024-06-20_page1.json")
 
 
-def provider(transport: object, sleeps: list[float] | None = None) -> AlpacaProvider:
+def provider(transport: object, clock: FakeClock | None = None) -> AlpacaProvider:
     return AlpacaProvider(
         transport=transport,  # type: ignore[arg-type]
-        sleep=(sleeps if sleeps is not None else []).append,
+        clock=clock or FakeClock("2024-08-01T00:00Z"),
         seed=0,
         policy=RetryPolicy(max_attempts=3),
         environ=KEYS,
@@ -53,15 +54,16 @@ def provider(transport: object, sleeps: list[float] | None = None) -> AlpacaProv
 
 
 def test_alpaca_follows_next_page_token_and_returns_bar_starts_in_utc() -> None:
-    """Two recorded pages of 3 + 2 bars come back as 5 rows, first bar 12:00Z (08:00 ET)."""
+    """Two pages of 3 + 3 bars come back as 6 rows, first bar 12:00Z (08:00 ET), the last
+    the 16:00 closing auction (the session filter, not the parser, drops it)."""
     transport = PagedBars()
     bars = provider(transport).fetch_bars("SPY", [SESSION])
     assert len(transport.requests) == 2
     assert list(bars.columns) == ["ts", "open", "high", "low", "close", "volume"]
     assert bars["ts"].iloc[0] == pd.Timestamp("2024-06-20T12:00:00Z")
-    assert bars["ts"].iloc[-1] == pd.Timestamp("2024-06-20T19:59:00Z")
+    assert bars["ts"].iloc[-1] == pd.Timestamp("2024-06-20T20:00:00Z")
     assert str(bars["ts"].dtype) == "datetime64[ns, UTC]"
-    assert bars["close"].tolist() == [548.15, 549.52, 549.41, 549.30, 547.05]
+    assert bars["close"].tolist() == [548.15, 549.52, 549.41, 549.30, 547.05, 547.05]
     assert bars["volume"].dtype == "float64"
 
 
@@ -91,7 +93,9 @@ def test_alpaca_401_is_one_line_and_no_key_reaches_errors_or_logs(caplog: pytest
     transport = PagedBars([recorded("error_401.json", status=401)])
     with caplog.at_level(logging.DEBUG), pytest.raises(ProviderError) as caught:
         provider(transport).fetch_bars("SPY", [SESSION])
-    assert str(caught.value) == "alpaca: 401 Unauthorized — check ALPACA_API_KEY / ALPACA_SECRET_KEY"
+    assert str(caught.value) == (
+        "alpaca: 401 Unauthorized: request is not authorized — check ALPACA_API_KEY / ALPACA_SECRET_KEY"
+    )
     for secret in KEYS.values():
         assert secret not in str(caught.value)
         assert secret not in caplog.text
@@ -99,11 +103,11 @@ def test_alpaca_401_is_one_line_and_no_key_reaches_errors_or_logs(caplog: pytest
 
 def test_alpaca_429_is_retried_once_by_our_client_honouring_retry_after() -> None:
     """The SDK's own fixed 3 s retry is off; our client waits the 2 s the server asked."""
-    sleeps: list[float] = []
+    clock = FakeClock("2024-08-01T00:00Z")
     transport = PagedBars([HttpResponse(429, b'{"message": "too many requests"}', {"Retry-After": "2"})])
-    bars = provider(transport, sleeps).fetch_bars("SPY", [SESSION])
-    assert sleeps == [2.0]
-    assert len(bars) == 5
+    bars = provider(transport, clock).fetch_bars("SPY", [SESSION])
+    assert clock.slept == pytest.approx(2.0)
+    assert len(bars) == 6
 
 
 def test_alpaca_refuses_an_unknown_adjustment_in_one_line() -> None:

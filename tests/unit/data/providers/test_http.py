@@ -16,6 +16,7 @@ from vwapcli.data.providers.http import (
     TransportError,
     call_with_retries,
     parse_retry_after,
+    vendor_message,
 )
 from vwapcli.errors import ProviderError
 
@@ -96,8 +97,26 @@ def test_a_401_fails_at_once_naming_the_key_to_check() -> None:
     transport = ScriptedTransport(HttpResponse(401, b'{"error": "Unknown API Key"}'))
     with pytest.raises(ProviderError) as caught:
         client(transport, sleeps).request("GET", "https://api.example/v2/x")
-    assert str(caught.value) == "polygon: 401 Unauthorized — check POLYGON_API_KEY"
+    assert str(caught.value) == "polygon: 401 Unauthorized: Unknown API Key — check POLYGON_API_KEY"
     assert sleeps == []
+
+
+def test_a_403_keeps_the_vendors_words_and_says_it_may_be_the_plan() -> None:
+    """A 403 is as often "your plan does not include this" as "bad key": both are named."""
+    transport = ScriptedTransport(HttpResponse(403, b'{"message": "forbidden for this dataset"}'))
+    with pytest.raises(ProviderError) as caught:
+        client(transport, []).request("GET", "https://api.example/v2/x")
+    assert str(caught.value) == (
+        "polygon: 403 Forbidden: forbidden for this dataset — the key was refused or your plan "
+        "does not include this data (check POLYGON_API_KEY)"
+    )
+
+
+def test_a_databento_style_detail_object_reads_as_case_and_message() -> None:
+    """databento-python common/error.py reads ``detail.case`` and ``detail.message``."""
+    body = json.dumps({"detail": {"case": "auth_invalid", "message": "Invalid API key.", "docs": None}}).encode()
+    response = HttpResponse(401, body)
+    assert vendor_message(response) == "auth_invalid: Invalid API key."
 
 
 def test_other_client_errors_carry_the_vendor_message_and_are_not_retried() -> None:
