@@ -25,7 +25,8 @@ PARAMS = CalibrationParams(
     smile={"skew": -0.08, "curvature": 0.04, "bound": 4.0},
 )
 DAY = dt.date(2024, 6, 21)
-OPTIONS = OptionsConfig.model_validate({})
+# r = 0.04, q = 0: no per-symbol override (the shipped SPY q = 0.013 would change the forward).
+OPTIONS = OptionsConfig.model_validate({"symbols": {}})
 
 
 def source(params: CalibrationParams = PARAMS) -> CalibratedQuoteSource:
