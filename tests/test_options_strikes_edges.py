@@ -108,3 +108,27 @@ def test_a_target_on_the_other_side_of_p_still_gives_a_spread_in_the_trade_direc
     function must stay sane): K_long ties toward the target -> 500; K_short 499.5 ties
     toward P -> 500; not above -> (500, 501)."""
     assert choose_strikes("LONG", 500.5, 499.5, DOLLAR_GRID) == (500.0, 501.0)
+
+
+# ------------------------------------------------------------ listing order and the grid
+def test_a_listing_in_descending_order_is_sorted_before_choosing() -> None:
+    """A chain listed high to low, [505, 504, ..., 495]: same answers as the sorted grid.
+    LONG P 500.2 -> 500, target 501.7 -> 502; SHORT P 500.2 -> 500, target 498.4 -> 498."""
+    descending = np.arange(505.0, 494.0, -1.0)
+    assert choose_strikes("LONG", 500.2, 501.7, descending) == (500.0, 502.0)
+    assert choose_strikes("SHORT", 500.2, 498.4, descending) == (500.0, 498.0)
+
+
+@pytest.mark.parametrize("increment", [0.0, -0.5, float("inf"), float("nan")])
+def test_a_strike_grid_needs_a_positive_finite_increment(increment: float) -> None:
+    with pytest.raises(ValueError, match="strike increment must be positive"):
+        strike_grid(500.0, increment, 3)
+
+
+def test_grid_strikes_are_rounded_to_one_hundred_millionth_of_a_dollar() -> None:
+    """Rounding to 1e-8 strips float noise (1003 x 0.1 = 100.30000000000001 -> 100.3) and
+    nothing coarser: a 1e-8 grid around 1.0 keeps 0.99999999 and 1.00000001, while a 3e-9
+    grid (steps finer than the rounding) collapses to 1.0 three times."""
+    assert strike_grid(100.0, 0.1, 3).tolist() == [99.7, 99.8, 99.9, 100.0, 100.1, 100.2, 100.3]
+    assert strike_grid(1.0, 1e-8, 1).tolist() == [0.99999999, 1.0, 1.00000001]
+    assert strike_grid(1.0, 3e-9, 1).tolist() == [1.0, 1.0, 1.0]
