@@ -10,7 +10,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from vwapcli.strategies.vwap_meanrev import PRICE_CODES, VWAPMeanReversionConfig, vwap_meanrev_kernel
+from vwapcli.strategies.vwap_meanrev import (
+    PRICE_CODES,
+    VWAPMeanReversionConfig,
+    vwap_meanrev_kernel,
+)
 
 
 def test_the_defaults_are_spec_5s() -> None:
