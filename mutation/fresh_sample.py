@@ -46,6 +46,7 @@ from run import (
     load_equivalents,
     load_plan,
     normalised,
+    scopes,
     test_environment,
     tests_naming,
 )
@@ -183,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 target.write_text(original)
             mutated_line = normalised(mutated.splitlines()[mutant.line - 1])
-            is_equivalent = (mutant.path, mutant.cosmic_ray_operator, mutated_line) in equivalents
+            scope = scopes(original).get(mutant.line, "<module>")
+            is_equivalent = (mutant.path, scope, mutant.cosmic_ray_operator, mutated_line) in equivalents
             killed += outcome == "killed"
             equivalent_survivors += outcome == "survived" and is_equivalent
             note = " (listed equivalent)" if outcome == "survived" and is_equivalent else ""

@@ -154,47 +154,75 @@ def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]
     return spans
 
 
+def scopes(source: str) -> dict[int, str]:
+    """Line -> qualified name of the innermost function or class around it ("<module>" outside)."""
+    by_line: dict[int, str] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = f"{prefix}{child.name}"
+                first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+                for line in range(first, (child.end_lineno or child.lineno) + 1):
+                    by_line[line] = name  # inner definitions are visited later and win
+                visit(child, f"{name}.")
+            else:
+                visit(child, prefix)
+
+    visit(ast.parse(source), "")
+    return by_line
+
+
 def normalised(code: str) -> str:
     return " ".join(code.split())
 
 
 # ------------------------------------------------------------------ equivalents
+Key = tuple[str, str, str, str]  # (path, scope, operator, mutated line)
+
+
 @dataclass(frozen=True)
 class Equivalent:
     path: str
+    scope: str  # enclosing function or class (qualified), "<module>" outside any
     operator: str
     mutated: str  # the mutated line, whitespace-normalised
     why: str
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.path, self.operator, self.mutated)
+    def key(self) -> Key:
+        return (self.path, self.scope, self.operator, self.mutated)
+
+
+def mutant_key(mutant: dict[str, Any]) -> Key:
+    return (mutant["path"], mutant.get("scope", ""), mutant["operator"], mutant["mutated"])
 
 
 def load_equivalents(path: Path = EQUIVALENT) -> list[Equivalent]:
-    """``path | operator | mutated line | why`` lines; ``#`` comments and blank lines ignored.
-
-    The mutated line may itself contain `` | `` (a bitwise or): the first two fields and the
-    last one are split off, the rest is the code.
+    """``path | scope | operator | mutated line | why`` lines; ``#`` comments and blank lines
+    ignored. The mutated line may itself contain `` | `` (a bitwise or): the first three
+    fields and the last one are split off, the rest is the code.
     """
     entries = []
     for number, line in enumerate(path.read_text().splitlines(), 1) if path.exists() else []:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         parts = [part.strip() for part in line.split(" | ")]
-        if len(parts) < 4:
-            raise SystemExit(f"{path}:{number}: expected 'path | operator | mutated line | why'")
-        entries.append(Equivalent(parts[0], parts[1], normalised(" | ".join(parts[2:-1])), parts[-1]))
+        if len(parts) < 5:
+            raise SystemExit(f"{path}:{number}: expected 'path | scope | operator | mutated line | why'")
+        entries.append(Equivalent(parts[0], parts[1], parts[2], normalised(" | ".join(parts[3:-1])), parts[-1]))
     return entries
 
 
 # ------------------------------------------------------------------ one module
-def mutant_record(mutation: Any, result: Any, source_lines: list[str], path: str) -> dict[str, Any]:
+def mutant_record(mutation: Any, result: Any, source_lines: list[str], path: str,
+                  scope_of: dict[int, str]) -> dict[str, Any]:
     line = int(mutation.start_pos[0])
     added = [text[1:] for text in (result.diff or "").splitlines()
              if text.startswith("+") and not text.startswith("+++")]
     return {
         "path": path,
+        "scope": scope_of.get(line, "<module>"),
         "line": line,
         "column": int(mutation.start_pos[1]),
         "operator": mutation.operator_name,
@@ -285,12 +313,13 @@ def run_module(module: ModuleSpec, plan: Plan, workdir: Path, sample: int | None
     elapsed = time.monotonic() - started
 
     source_lines = source.splitlines()
+    scope_of = scopes(source)
     mutants = []
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
             if result.worker_outcome in (WorkerOutcome.SKIPPED, WorkerOutcome.NO_TEST):
                 continue
-            record = mutant_record(item.mutations[0], result, source_lines, module.path)
+            record = mutant_record(item.mutations[0], result, source_lines, module.path, scope_of)
             if result.worker_outcome != WorkerOutcome.NORMAL and result.test_outcome != TestOutcome.INCOMPETENT:
                 record["outcome"] = "incompetent"
             mutants.append(record)
@@ -344,14 +373,14 @@ class Score:
             setattr(self, field, getattr(self, field) + getattr(other, field))
 
 
-def classify(result: dict[str, Any], equivalents: dict[tuple[str, str, str], Equivalent]) -> tuple[Score, list[dict], list[dict]]:
+def classify(result: dict[str, Any], equivalents: dict[Key, Equivalent]) -> tuple[Score, list[dict], list[dict]]:
     """Counts, non-equivalent survivors and equivalent survivors (each with its reason)."""
     survived = result["survived"]
     score = Score(mutants=result["killed"] + len(survived), killed=result["killed"], survived=len(survived),
                   incompetent=len(result["incompetent"]), timeouts=result["timeouts"])
     open_survivors, equivalent_survivors = [], []
     for mutant in survived:
-        entry = equivalents.get((mutant["path"], mutant["operator"], mutant["mutated"]))
+        entry = equivalents.get(mutant_key(mutant))
         if entry is not None:
             score.equivalent += 1
             equivalent_survivors.append({**mutant, "why": entry.why})
@@ -361,13 +390,18 @@ def classify(result: dict[str, Any], equivalents: dict[tuple[str, str, str], Equ
 
 
 def describe(mutant: dict[str, Any]) -> str:
-    return (f"`{mutant['path']}:{mutant['line']}` {mutant['operator'].removeprefix('core/')}: "
-            f"`{mutant['original']}` -> `{mutant['mutated']}`")
+    return (f"`{mutant['path']}:{mutant['line']}` (`{mutant.get('scope', '')}`) "
+            f"{mutant['operator'].removeprefix('core/')}: `{mutant['original']}` -> `{mutant['mutated']}`")
+
+
+def equivalent_template(mutant: dict[str, Any]) -> str:
+    """The survivor as an equivalent.txt line, its reason left to be written."""
+    return f"{' | '.join(mutant_key(mutant))} | WHY"
 
 
 def write_summary(plan: Plan) -> str:
     equivalents = {entry.key: entry for entry in load_equivalents()}
-    used: set[tuple[str, str, str]] = set()
+    used: set[Key] = set()
     rows, open_lines, total = [], [], Score()
     for module in plan.modules:
         path = RESULTS / f"{module.dotted}.json"
@@ -376,7 +410,7 @@ def write_summary(plan: Plan) -> str:
             continue
         result = json.loads(path.read_text())
         score, survivors, equivalent = classify(result, equivalents)
-        used |= {(m["path"], m["operator"], m["mutated"]) for m in equivalent}
+        used |= {mutant_key(m) for m in equivalent}
         total.add(score)
         changed = " (source edited since)" if result["source_changed_since_commit"] else ""
         rows.append(
@@ -407,7 +441,7 @@ def write_summary(plan: Plan) -> str:
     ]
     if stale:
         lines += ["## Entries of equivalent.txt that matched no survivor (stale: remove or fix)", "",
-                  *[f"- `{e.path}` {e.operator}: `{e.mutated}`" for e in stale], ""]
+                  *[f"- `{e.path}` `{e.scope}` {e.operator}: `{e.mutated}`" for e in stale], ""]
     text = "\n".join(lines)
     SUMMARY.write_text(text)
     return text
@@ -420,10 +454,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--keep", action="store_true", help="Keep the temporary copy and cosmic-ray sessions.")
     parser.add_argument("--summary-only", action="store_true", help="Rewrite summary.md from mutation/results/.")
+    parser.add_argument("--templates", action="store_true",
+                        help="Print the open survivors of mutation/results/ as equivalent.txt lines to complete.")
     args = parser.parse_args(argv)
     plan = load_plan()
     if args.summary_only:
         print(write_summary(plan))
+        return 0
+    if args.templates:
+        equivalents = {entry.key: entry for entry in load_equivalents()}
+        for module in plan.modules:
+            path = RESULTS / f"{module.dotted}.json"
+            if path.exists():
+                for mutant in classify(json.loads(path.read_text()), equivalents)[1]:
+                    print(equivalent_template(mutant))
         return 0
     wanted = plan.modules
     if args.module:

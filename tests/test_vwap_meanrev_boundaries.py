@@ -192,3 +192,68 @@ def test_the_long_leg_low_extends_while_armed_and_sets_a_stop_beyond_two_bands()
         ("11:12", 97.7, 99.2, 97.7, 99.2, 0.0),
     ]
     assert summary(run(rows)) == [("LONG", utc("11:13"), 99.2, 97.4, 100.0)]
+
+
+# ------------------------------------------------------------------ state across the session
+def test_the_short_side_starts_unarmed() -> None:
+    """No bar stretches above vwap + band = 101 (highs 100.8 at most); 10:11 closes down to
+    100.4 inside (100, 101), which would trigger an armed short: nothing."""
+    rows = [ANCHOR, ("10:10", 100.5, 100.8, 100.5, 100.7, 0.0), ("10:11", 100.7, 100.7, 100.3, 100.4, 0.0)]
+    assert run(rows) == []
+
+
+def test_a_signal_disarms_the_other_side_too() -> None:
+    """max_trades 2, after 11:00 (no trend filter). 11:04 arms long (low 98.9). 11:05 closes
+    down at 98.95 (no long trigger) with a high of 101.2 > 101: the short side arms too.
+    11:06 closes up to 99.3 -> LONG at 11:07 (stop min(98.9, 98) = 98), which disarms both.
+    11:07 closes 100.7 and 11:08 100.6, down inside the short zone (100, 101): an armed short
+    would trigger there; it was disarmed, so the LONG is the only signal."""
+    rows = [
+        ANCHOR,
+        ("11:04", 99.5, 99.5, 98.9, 99.0, 0.0),
+        ("11:05", 99.0, 101.2, 98.95, 98.95, 0.0),
+        ("11:06", 98.95, 99.3, 98.95, 99.3, 0.0),
+        ("11:07", 99.3, 100.7, 99.3, 100.7, 0.0),
+        ("11:08", 100.7, 100.7, 100.6, 100.6, 0.0),
+    ]
+    assert summary(run(rows, max_trades_per_day=2)) == [("LONG", utc("11:07"), 99.3, 98.0, 100.0)]
+
+
+@pytest.mark.parametrize(("one_direction", "expected"), [
+    (False, [("SHORT", "10:12"), ("LONG", "11:22")]),
+    (True, [("SHORT", "10:12")]),
+])
+def test_one_direction_per_day_after_a_first_short_blocks_longs(one_direction, expected):
+    """Mirror of the LONG-first case: 10:10 arms short (101.1), 10:11 closes 100.7 -> SHORT
+    at 10:12. 11:20 stretches to 98.9, 11:21 closes up to 99.3 -> LONG at 11:22, unless the
+    day is locked to SHORT."""
+    rows = [
+        ANCHOR,
+        ("10:10", 100.5, 101.1, 100.5, 101.0, 0.0),
+        ("10:11", 101.0, 101.0, 100.6, 100.7, 0.0),
+        *[(t.replace("11:1", "11:2"), *rest) for t, *rest in LATE_LONG],
+    ]
+    signals = run(rows, max_trades_per_day=2, one_direction_per_day=one_direction)
+    assert [(s.direction, s.entry_time) for s in signals] == [(d, utc(t)) for d, t in expected]
+
+
+def test_a_single_share_of_volume_defines_vwap() -> None:
+    """The anchor prints one share (volume 1) at 100: vwap = 100 x 1 / 1 = 100 all session,
+    and the textbook setup (arm 98.9 at 10:10, up-close 99.3 at 10:11) triggers LONG."""
+    rows = [("09:30", 100.0, 100.0, 100.0, 100.0, 1.0), ("10:10", 99.5, 99.5, 98.9, 99.0, 0.0),
+            ("10:11", 99.0, 99.3, 99.0, 99.3, 0.0)]
+    assert summary(run(rows)) == [("LONG", utc("10:12"), 99.3, 98.0, 100.0)]
+
+
+def test_the_second_bar_of_the_session_can_trigger() -> None:
+    """min_entry_time 09:30, range limit 1.5 x ATR = 3.0. Bar 0 (09:30: O 100, H 101.3,
+    L 98.7, C 99.2, volume 1000): vwap = hlc3 = 299.2 / 3 = 99.733, low 98.7 < 98.733
+    arms long (O - lo = 1.3 <= 1.4, hi - O = 1.3, range 2.6 <= 3.0: no trend). Bar 1
+    (09:31) closes 99.5 > 99.2, inside (98.733, 99.733) -> LONG at 09:32 (t = 1), target
+    vwap 99.733, stop min(98.7, 99.733 - 2) = 97.733."""
+    rows = [("09:30", 100.0, 101.3, 98.7, 99.2, 1000.0), ("09:31", 99.2, 99.5, 99.2, 99.5, 0.0)]
+    (signal,) = run(rows, min_entry_time=dt.time(9, 30), max_session_range_atr_frac=1.5)
+    vwap = 299.2 / 3
+    assert (signal.direction, signal.entry_time, signal.P) == ("LONG", utc("09:32"), 99.5)
+    assert signal.P_target == pytest.approx(vwap, abs=1e-12)
+    assert signal.P_stop == pytest.approx(vwap - 2.0, abs=1e-12)

@@ -76,10 +76,10 @@ def _kernel(n_bars: int, atr: float, max_trades: int) -> tuple[np.ndarray, ...]:
     )
 
 
-@pytest.mark.parametrize(("n_bars", "atr", "max_trades"), [(0, 2.0, 1), (5, math.nan, 1), (5, 2.0, 0)])
+@pytest.mark.parametrize(("n_bars", "atr", "max_trades"), [(0, 2.0, 1), (5, math.nan, 3), (5, 2.0, 0), (5, 2.0, -1)])
 def test_the_kernel_returns_six_empty_arrays_without_bars_atr_or_capacity(n_bars: int, atr: float, max_trades: int) -> None:
-    """No bars, an undefined ATR, or a cap of 0 signals: six arrays of length 0 (never one
-    uninitialised slot of ``np.empty``)."""
+    """No bars, an undefined ATR (with room for 3 signals), or a cap of 0 (or, called
+    directly, -1) signals: six arrays of length 0, never uninitialised ``np.empty`` slots."""
     outputs = _kernel(n_bars, atr, max_trades)
     assert len(outputs) == 6
     assert [array.shape for array in outputs] == [(0,)] * 6
