@@ -70,6 +70,16 @@ def test_an_interval_ending_exactly_at_the_threshold_does_not_reach_the_failing_
     assert Criterion("d", "D", 10.0, 20.0, "<=", Interval(5.0, 20.01)).status == "NOT PROVEN"
 
 
+def test_a_failed_criterion_is_never_also_not_proven() -> None:
+    """Win rate 0.40 < 0.45 fails; its interval [0.35, 0.50] reaches below 0.45, but NOT
+    PROVEN qualifies passes only: the verdict lists it as failed, not as not proven."""
+    criterion = Criterion("win_rate", "Win rate", 0.40, 0.45, ">=", Interval(0.35, 0.50))
+    assert not criterion.not_proven
+    intervals = BootstrapIntervals(Interval(0.35, 0.50), EVERY_INTERVAL.profit_factor, EVERY_INTERVAL.max_drawdown_pct)
+    verdict = evaluate(summary(win_rate=0.40), intervals, AcceptanceConfig())
+    assert verdict.failed == ["Win rate"] and verdict.not_proven == []
+
+
 def test_a_pass_without_an_interval_is_a_plain_pass() -> None:
     """Years and trades carry no interval: a pass is never NOT PROVEN."""
     criterion = Criterion("trades", "Trades", 300.0, 200.0, ">=", NO_INTERVAL)

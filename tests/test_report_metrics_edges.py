@@ -191,14 +191,15 @@ def test_iv_tercile_edges_use_only_the_runs_sessions_and_include_equal_values() 
     quantiles at positions 1 and 2 of 0..3 -> exactly 20 and 30 (the 90s outside the run
     would move them). A level equal to an edge is in the lower tercile (<=): trades on
     01-11 (prior 20) -> low, 01-12 (prior 30) -> mid, 01-15 (prior 90) -> high, and 01-10
-    (prior 10, the run's first value) -> low."""
+    (prior 10, the run's first value) -> low; 01-09 reads the series' very first value, 01-08's
+    90 -> high."""
     days = sessions_from("2024-01-08", 6)
     iv = pd.Series([90.0, 10.0, 20.0, 30.0, 40.0, 90.0], index=pd.DatetimeIndex(days))
     run_sessions = np.array(days[1:5], "datetime64[D]")
-    trades = prepare_trades(pd.DataFrame([trade(days[k], 10.0) for k in (3, 4, 5, 2)]))
+    trades = prepare_trades(pd.DataFrame([trade(days[k], 10.0) for k in (3, 4, 5, 2, 1)]))
     labels, edges = iv_tercile_labels(trades, {"SPY": iv}, run_sessions)
     assert edges["SPY"] == (20.0, 30.0)
-    assert labels.tolist() == ["low", "mid", "high", "low"]
+    assert labels.tolist() == ["low", "mid", "high", "low", "high"]
 
 
 def test_iv_terciles_skip_symbols_without_data_and_go_on_with_the_next() -> None:

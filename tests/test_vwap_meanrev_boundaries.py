@@ -196,9 +196,12 @@ def test_the_long_leg_low_extends_while_armed_and_sets_a_stop_beyond_two_bands()
 
 # ------------------------------------------------------------------ state across the session
 def test_the_short_side_starts_unarmed() -> None:
-    """No bar stretches above vwap + band = 101 (highs 100.8 at most); 10:11 closes down to
-    100.4 inside (100, 101), which would trigger an armed short: nothing."""
-    rows = [ANCHOR, ("10:10", 100.5, 100.8, 100.5, 100.7, 0.0), ("10:11", 100.7, 100.7, 100.3, 100.4, 0.0)]
+    """The first bar (O 100, H 100.4, L 99.8, C 100.3, volume 1000) sets vwap = hlc3 =
+    (100.4 + 99.8 + 100.3) / 3 = 100.167 and closes above it, so nothing resets a side;
+    no bar ever reaches vwap + band = 101.167. 10:10 closes down at 100.25, inside
+    (100.167, 101.167) and below 100.3: it would trigger an armed short. Nothing armed
+    it: no signal."""
+    rows = [("09:30", 100.0, 100.4, 99.8, 100.3, 1000.0), ("10:10", 100.3, 100.3, 100.2, 100.25, 0.0)]
     assert run(rows) == []
 
 
