@@ -83,3 +83,20 @@ def test_the_kernel_returns_six_empty_arrays_without_bars_atr_or_capacity(n_bars
     outputs = _kernel(n_bars, atr, max_trades)
     assert len(outputs) == 6
     assert [array.shape for array in outputs] == [(0,)] * 6
+
+
+@pytest.mark.parametrize(("atr", "expected"), [(2.0, [(2, 1, 99.3, 98.0, 100.0, 100.0)]), (math.nan, [])])
+def test_the_kernel_emits_nothing_on_a_nan_atr_even_with_a_finite_band(atr: float, expected: list) -> None:
+    """Called directly with band 1.0: bar 0 (h = l = c = 100, volume 1000) fixes vwap 100;
+    bar 1 (low 98.9 < 99) arms long; bar 2 closes 99.3 > 99.0 inside (99, 100) -> LONG at
+    index 2, P 99.3, stop min(98.9, 100 - 2 x 1) = 98, target = vwap = 100 (no trend filter:
+    cutoff 0, entry window open). A NaN ATR means too few prior sessions: nothing."""
+    ts = np.arange(3, dtype=np.int64) * 60_000_000_000
+    open_ = np.array([100.0, 99.5, 99.0])
+    high = np.array([100.0, 99.5, 99.3])
+    low = np.array([100.0, 98.9, 99.0])
+    close = np.array([100.0, 99.0, 99.3])
+    volume = np.array([1000.0, 0.0, 0.0])
+    outputs = vwap_meanrev_kernel(ts, open_, high, low, close, volume, 60_000_000_000, atr, 1.0, 0,
+                                  1.0, 0.7, 0.7, 0, 0, 10**18, 2.0, 1, False)
+    assert [tuple(row) for row in zip(*(array.tolist() for array in outputs), strict=True)] == expected
