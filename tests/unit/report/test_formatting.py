@@ -66,3 +66,36 @@ def test_criteria_are_written_per_key() -> None:
 
 def test_the_whole_run_is_called_all_strategies() -> None:
     assert strategy_label("all") == "All strategies" and strategy_label("ORB") == "ORB"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "text"),
+    [
+        ("win_rate", math.nan, "n/a"),
+        ("profit_factor", math.inf, "∞"),
+        ("profit_factor", -math.inf, "-∞"),
+        ("win_rate", 0.4567, "45.7%"),
+        ("max_drawdown_pct", 12.345, "12.3%"),
+        ("max_drawdown_worsening_pts", 1.5, "+1.50 pts"),
+        ("max_drawdown_worsening_pts", -0.25, "-0.25 pts"),
+        ("max_drawdown_worsening_pts", 0.0, "0.00 pts"),
+        ("sharpe_change", 1.0, "+1.00"),
+        ("sharpe_change", -1.0, "-1.00"),
+        ("sharpe_change", 0.0, "0.00"),
+        ("trades", 1234.0, "1,234"),
+        ("years_covered", 5.004, "5.00"),
+        ("profit_factor", 1.456, "1.46"),
+    ],
+)
+def test_each_criterion_is_written_in_its_own_unit(key: str, value: float, text: str) -> None:
+    assert criterion_value(key, value) == text
+
+
+def test_thresholds_carry_their_comparison_sign() -> None:
+    assert criterion_threshold(Criterion("win_rate", "Win rate", 0.5, 0.45, ">=", NO_INTERVAL)) == "≥ 45.0%"
+    assert criterion_threshold(Criterion("max_drawdown_pct", "Max drawdown", 5.0, 20.0, "<=", NO_INTERVAL)) == "≤ 20.0%"
+
+
+def test_intervals_are_written_in_the_criterions_unit_or_as_n_a() -> None:
+    assert criterion_interval(Criterion("win_rate", "Win rate", 0.5, 0.45, ">=", Interval(0.4, 0.55))) == "[40.0%, 55.0%]"
+    assert criterion_interval(Criterion("trades", "Trades", 300.0, 200.0, ">=", NO_INTERVAL)) == "n/a"
