@@ -73,7 +73,10 @@ def test_entry_bar_itself_is_never_checked() -> None:
     """Bar 0 (the entry bar) has low 90 below the stop, but exits start at the next bar."""
     bars = one_session([(100, 100.2, 90.0, 100.0), (100.0, 100.3, 99.9, 100.1)], first_minute=0)
     plan = plan_one(bars, 0, True, stop=99.5, target=105.0)
-    assert plan.reason[0] != EXIT_STOP
+    # Bar 1 (low 99.9 > 99.5, high 100.3 < 105, closes 09:32 < 15:50) exits nothing and is
+    # the last bar: end of data at its close 100.1.
+    assert plan.reason[0] == EXIT_END_OF_DATA and plan.underlying_exit[0] == 100.1
+    assert plan.exit_time_ns[0] == close_time(bars, 1)
 
 
 def test_time_stop_is_first_bar_closing_at_or_after_15_50() -> None:

@@ -20,7 +20,9 @@ Conventions, chosen once and documented here because every number on the page us
 * **Max drawdown** on the series [starting_equity, close_1, ..., close_N], peak to
   trough, as a positive percent of the peak. Its duration is counted in sessions from
   the peak to the first close back at or above the peak, or to the last session when
-  the equity never recovered.
+  the equity never recovered. A flat peak (sessions without trades at the high) starts
+  the drawdown at its LAST session, the last close before the equity went under water
+  (pyfolio's convention), so days spent at the high are not counted as drawdown.
 * **Years covered** = (last session - first session of the run range) in calendar days
   / 365.25. **Trades per year** = trades / years covered.
 * **Exposure** = fraction of the run's sessions on which at least one trade was open
@@ -153,7 +155,8 @@ def max_drawdown(starting_equity: float, equity: np.ndarray) -> Drawdown:
     depth = float(fall[trough])
     if depth <= 0.0:
         return Drawdown(0.0, 0, 0, 0, True)
-    peak = int(np.flatnonzero(path[: trough + 1] == running_peak[trough])[0])
+    # The last close at the peak before the trough: a flat peak starts the drawdown late.
+    peak = int(np.flatnonzero(path[: trough + 1] == running_peak[trough])[-1])
     after = np.flatnonzero(path[trough + 1 :] >= path[peak])
     recovered = after.size > 0
     end = trough + 1 + int(after[0]) if recovered else path.size - 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -51,14 +50,18 @@ def test_same_seed_gives_identical_intervals_and_another_seed_does_not() -> None
     assert first != other
 
 
-def test_trade_bootstrap_of_2000_resamples_of_5000_trades_is_well_under_a_second() -> None:
+def test_trade_bootstrap_spanning_several_chunks_fills_every_resample() -> None:
+    """400 resamples of 5,000 trades run in chunks of 50 rows (250,000 elements): every row
+    is filled, and the resampled win rates centre on the sample's own win rate (their mean
+    is within 4 standard errors, sqrt(w(1-w)/5000/400) ~ 0.0004, of it). The time this
+    takes at 2,000 x 5,000 is measured by bench/run_benchmarks.py, not asserted here."""
     pnl = np.random.default_rng(1).normal(10.0, 100.0, 5000)
-    trade_resamples(pnl, 50, np.random.default_rng(0))  # warm the allocator
-    started = time.perf_counter()
-    win_rates, factors = trade_resamples(pnl, 2000, np.random.default_rng(2))
-    elapsed = time.perf_counter() - started
-    assert win_rates.shape == factors.shape == (2000,)
-    assert elapsed < 1.0, f"trade bootstrap took {elapsed:.2f} s"
+    win_rates, factors = trade_resamples(pnl, 400, np.random.default_rng(2))
+    assert win_rates.shape == factors.shape == (400,)
+    assert np.isfinite(win_rates).all() and np.isfinite(factors).all()
+    sample_win_rate = float((pnl > 0).mean())
+    standard_error = math.sqrt(sample_win_rate * (1 - sample_win_rate) / 5000 / 400)
+    assert abs(win_rates.mean() - sample_win_rate) < 4 * standard_error
 
 
 def test_resampling_identical_trades_gives_a_degenerate_interval() -> None:
