@@ -25,7 +25,8 @@ PARAMS = CalibrationParams(
     smile={"skew": -0.08, "curvature": 0.04, "bound": 4.0},
 )
 DAY = dt.date(2024, 6, 21)
-OPTIONS = OptionsConfig.model_validate({})
+# r = 0.04, q = 0: no per-symbol override (the shipped SPY q = 0.013 would change the forward).
+OPTIONS = OptionsConfig.model_validate({"symbols": {}})
 
 
 def source(params: CalibrationParams = PARAMS) -> CalibratedQuoteSource:
@@ -133,7 +134,8 @@ def test_vol_scale_multiplies_the_vol_level_for_model_risk() -> None:
 
 
 def test_a_symbol_without_a_calibration_uses_spys_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """IWM: a symbol no other test prices (the warning is logged once per process)."""
     with caplog.at_level("WARNING", logger="vwapcli.options"):
-        params = CalibrationParams.load_for_symbol("QQQ")
+        params = CalibrationParams.load_for_symbol("IWM")
     assert params.symbol == "SPY"
-    assert "no option-model calibration for QQQ" in caplog.text
+    assert "no option-model calibration for IWM" in caplog.text
