@@ -46,9 +46,7 @@ from vwapcli.options.quote_validation import (
     ErrorKind,
     LookupSource,
     error_rows,
-    price_legs,
-    strategy_spreads,
-    summarize,
+    validate_quotes,
 )
 from vwapcli.report.formatting import count, ratio, signed
 from vwapcli.run_folder import staged_run_dir
@@ -129,10 +127,8 @@ def run_options_validate(request: ValidateRequest, env: Env) -> Path:
     if not isinstance(source, LookupSource):
         raise TypeError(f"{type(source).__name__} has no lookup: validation asks what the engine asks")
     with env.progress.bar("pricing quotes", 1, "files") as advance:
-        legs = price_legs(quotes, source, dict(market_data), SessionCalendar(data.calendar))
-        spreads = strategy_spreads(legs)
+        legs, _, summary = validate_quotes(quotes, source, dict(market_data), SessionCalendar(data.calendar))
         advance(1)
-    summary = summarize(legs, spreads)
     options = config.options
     summary["validated"] = {
         "quotes": str(request.quotes),

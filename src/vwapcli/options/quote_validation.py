@@ -268,6 +268,19 @@ def summarize(legs: pd.DataFrame, spreads: pd.DataFrame) -> dict[str, Any]:
     return summary
 
 
+def validate_quotes(
+    quotes: pd.DataFrame,
+    source: LookupSource,
+    bars: dict[str, SessionedBars] | None = None,
+    calendar: SessionCalendar | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """``(legs, spreads, summary)``: ``price_legs`` -> ``strategy_spreads`` -> ``summarize``,
+    as ``vwapcli options validate`` and the bench run them."""
+    legs = price_legs(quotes, source, bars, calendar)
+    spreads = strategy_spreads(legs)
+    return legs, spreads, summarize(legs, spreads)
+
+
 def session_dates_of(quotes: pd.DataFrame) -> np.ndarray:
     """New York trade date of every quote row (for dev / hold-out splits)."""
     return pd.DatetimeIndex(quotes["ts"]).tz_convert(NEW_YORK).date
