@@ -229,6 +229,8 @@ def read_quote_file(path: Path | str) -> pd.DataFrame:
     source = str(path)
     if path.suffix.lower() not in QUOTE_FILE_SUFFIXES:
         raise DataValidationError(f"{source}: option quotes are read from .parquet or .csv files")
+    if not path.is_file():
+        raise DataValidationError(f"{source}: no such option-quote file")
     try:
         frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
     except (OSError, ValueError, pa.ArrowException) as error:

@@ -109,3 +109,10 @@ def test_a_quote_for_an_expiry_before_its_trade_date_is_refused(tmp_path: Path) 
     quote_file_frame(FILE_ROWS, expiration=dt.date(2024, 3, 14)).to_parquet(path)
     with pytest.raises(DataValidationError, match="row 0: expiration is before the quote's trade date"):
         read_quote_file(path)
+
+
+def test_a_missing_or_foreign_quote_file_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(DataValidationError, match=r"quotes\.parquet: no such option-quote file"):
+        read_quote_file(tmp_path / "quotes.parquet")
+    with pytest.raises(DataValidationError, match=r"quotes\.xlsx: option quotes are read from \.parquet or \.csv files"):
+        read_quote_file(tmp_path / "quotes.xlsx")
