@@ -35,16 +35,16 @@ import numpy as np
 import pandas as pd
 
 from vwapcli.config import OptionsConfig
-from vwapcli.core.daily import daily_bars
 from vwapcli.core.types import SessionedBars
 from vwapcli.data.sessions import assign_sessions
 from vwapcli.data.store import BarStore
 from vwapcli.options.calibration import atm_snapshots, calibrate, overnight_share, prepare_quotes
 from vwapcli.options.calibration_file import CalibrationParams
 from vwapcli.options.events import EventCalendar
-from vwapcli.options.quote_validation import price_legs, strategy_spreads, summarize
+from vwapcli.options.quote_validation import ErrorKind, error_rows, validate_quotes
 from vwapcli.options.quotes import ModelQuoteSource
 from vwapcli.options.session_model import CalibratedQuoteSource, SessionVolModel
+from vwapcli.options.source_choice import flat_quote_source
 from vwapcli.options.variance_clock import IntradayProfile, VarianceClock
 from vwapcli.options.vol_forecast import (
     ForecastSettings,
@@ -52,7 +52,6 @@ from vwapcli.options.vol_forecast import (
     SessionHistory,
     har_forecast,
 )
-from vwapcli.options.volatility import VolatilityModel
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 QUOTES = REAL / "options" / "SPY_0dte_quotes_2026-07-17_2026-08-07.parquet"
@@ -68,7 +67,6 @@ FORECASTS: dict[str, ForecastSettings] = {
     "EWMA 0.90": ForecastSettings(method="ewma", ewma_decay=0.90),
     "mean 10": ForecastSettings(method="har", lags=(10,)),
 }
-BUCKETS = ("<1h", "1-2h", "2-4h", ">4h")
 
 
 def load_bars(path: Path, symbol: str, store_root: Path) -> SessionedBars:
@@ -253,46 +251,29 @@ def profile_table(quotes: pd.DataFrame, bars: SessionedBars, events: EventCalend
 
 # --------------------------------------------------------------------------- validation
 def validate(source: Any, quotes: pd.DataFrame, bars: SessionedBars) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    legs = price_legs(quotes, source, {bars.symbol: bars})
-    spreads = strategy_spreads(legs)
-    return legs, spreads, summarize(legs, spreads)
+    return validate_quotes(quotes, source, {bars.symbol: bars})
+
+
+def _side_by_side(new: dict[str, Any], flat: dict[str, Any], kind: ErrorKind, by: str, first: str, unit: str) -> pd.DataFrame:
+    """The validation table's rows (``quote_validation.error_rows``) of both models side by side."""
+    rows: dict[str, dict[str, Any]] = {}
+    for label, summary in (("new", new), ("flat", flat)):
+        for row in error_rows(summary, kind, by):
+            out = rows.setdefault(row["bucket"], {first: row["bucket"], "n": row["n"]})
+            out[f"{label} |err| {unit}"] = round(row["abs_error"], 1 if unit == "%" else 2)
+            out[f"{label} {'bias' if unit == '%' else 'err'} {unit}"] = round(row["error"], 1 if unit == "%" else 2)
+            out[f"{label} half-spread err c"] = round(row["half_spread_error"], 2)
+    return pd.DataFrame(list(rows.values())).set_index(first)
 
 
 def bucket_table(new: dict[str, Any], flat: dict[str, Any]) -> pd.DataFrame:
     """Strategy-shaped spreads: median |error|, median error (% of the real mid), half-spread error (cents)."""
-    rows = []
-    for bucket in (*BUCKETS, "all"):
-        row: dict[str, Any] = {"minutes to close": bucket}
-        for label, summary in (("new", new), ("flat", flat)):
-            part = summary["spreads"]["all"] if bucket == "all" else summary["spreads"]["by_close"].get(bucket)
-            if part is None:
-                continue
-            row["n"] = part["n"]
-            row[f"{label} |err| %"] = round(100 * part["median_abs_error"], 1)
-            row[f"{label} bias %"] = round(100 * part["median_error"], 1)
-            row[f"{label} half-spread err c"] = round(100 * part["median_abs_half_spread_error"], 2)
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("minutes to close")
+    return _side_by_side(new, flat, "spreads", "by_close", "minutes to close", "%")
 
 
 def moneyness_table(new: dict[str, Any], flat: dict[str, Any]) -> pd.DataFrame:
     """Single legs by moneyness: median |error| and error of the mid, and half-spread error, in cents."""
-    rows = []
-    for bucket, part in new["legs"]["by_moneyness"].items():
-        other = flat["legs"]["by_moneyness"].get(bucket, {})
-        rows.append(
-            {
-                "moneyness": bucket,
-                "n": part["n"],
-                "new |err| c": round(100 * part["median_abs_error"], 2),
-                "new err c": round(100 * part["median_error"], 2),
-                "new half-spread err c": round(100 * part["median_abs_half_spread_error"], 2),
-                "flat |err| c": round(100 * other.get("median_abs_error", math.nan), 2),
-                "flat err c": round(100 * other.get("median_error", math.nan), 2),
-                "flat half-spread err c": round(100 * other.get("median_abs_half_spread_error", math.nan), 2),
-            }
-        )
-    return pd.DataFrame(rows).set_index("moneyness")
+    return _side_by_side(new, flat, "legs", "by_moneyness", "moneyness", "c")
 
 
 def per_day(spreads: pd.DataFrame) -> pd.DataFrame:
@@ -340,8 +321,8 @@ def variant_table(
 
 
 def flat_source(bars: SessionedBars) -> ModelQuoteSource:
-    options = OptionsConfig.model_validate({})
-    return ModelQuoteSource(options, {bars.symbol: VolatilityModel(daily_bars(bars), None, options)})
+    """`vol_model: flat` as a backtest builds it (realized vol: the store is never read)."""
+    return flat_quote_source(OptionsConfig.model_validate({"vol_model": "flat"}), {bars.symbol: bars}, Path("."))
 
 
 def main(argv: list[str] | None = None) -> int:

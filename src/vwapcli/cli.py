@@ -65,6 +65,8 @@ app = typer.Typer(
 )
 store_app = typer.Typer(help="Inspect a bar store.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
+options_app = typer.Typer(help="The option-price model: judge it against real quotes.", no_args_is_help=True)
+app.add_typer(options_app, name="options")
 
 
 class Source(StrEnum):
@@ -328,6 +330,31 @@ def store_info(ctx: typer.Context, store: StoreOption = DEFAULT_STORE) -> None:
     from vwapcli.data.store_info import run_store_info
 
     run_store_info(store, _env(ctx))
+
+
+@options_app.command("validate", context_settings=MULTI_VALUE)
+def options_validate(
+    ctx: typer.Context,
+    quotes: Annotated[Path, typer.Option("--quotes", help="Option quotes (.parquet or .csv): ts, underlying, expiration, strike, right, bid, ask [, underlying_price].")],
+    store: Annotated[Path, typer.Option("--store", help="Bar store with the quoted symbols' bars (the vol history and, without underlying_price, spot).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for legs.parquet and summary.json (new or empty; never overwritten).")],
+    symbols: Annotated[list[str] | None, typer.Option("--symbols", "-s", help="Underlyings to validate. Default: every one in the quote file.")] = None,
+    timeframe: Annotated[str | None, typer.Option("--timeframe", help="Bars to read: 1m or 5m. Default: the config's.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Price every quoted contract with the configured option model, exactly as a backtest
+    would at that instant, and show the error by minutes to close and moneyness.
+
+    Example: vwapcli options validate --quotes spy_quotes.parquet --store data --symbols SPY --timeframe 5m --out reports/validate-spy
+    """
+    from vwapcli.options_validate import ValidateRequest, run_options_validate
+
+    if timeframe is not None and timeframe not in ("1m", "5m"):
+        raise typer.BadParameter(f"{timeframe!r}: use 1m or 5m", param_hint="--timeframe")
+    request = ValidateRequest(
+        quotes=quotes, store=store, out=out, symbols=tuple(_symbols(symbols, ctx)), timeframe=timeframe, config=config,
+    )
+    run_options_validate(request, _env(ctx))
 
 
 @app.command(context_settings=MULTI_VALUE)

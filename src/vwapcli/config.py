@@ -41,7 +41,15 @@ class SymbolOverride(Frozen):
     strike_increment: float | None = Field(None, gt=0, description="Strike grid step for this symbol.")
     rate: float | None = Field(None, description="Risk-free rate (continuous) for this symbol.")
     div_yield: float | None = Field(None, ge=0, description="Continuous dividend yield q.")
+    calibration_file: str | None = Field(
+        None, description="Session-vol calibration for this symbol (SPEC 7.1); default: options.calibration_file."
+    )
 
+
+# The shipped calibration of the session-vol model (SPEC 7.1), fitted on real SPY 0DTE
+# quotes; configs/default.yaml names it too. Looked up like the shipped files
+# (resources.config_setting_path), so it works from any folder and from a wheel.
+SHIPPED_CALIBRATION = "configs/calibration/SPY.yaml"
 
 # Trailing dividend yields of the ETFs the tool is built around (configs/default.yaml):
 # built in too, so an installed package without the file prices SPY as the repo does.
@@ -61,12 +69,25 @@ class OptionsConfig(Frozen):
         default_factory=lambda: dict(DEFAULT_SYMBOL_OVERRIDES),
         description="Per-symbol overrides (default: SPY and QQQ dividend yields, as configs/default.yaml).",
     )
-    iv_source: Literal["realized", "series"] = Field("realized", description="Vol input for the model.")
-    iv_lookback: int = Field(20, ge=3, description="Prior daily closes for realized vol.")
-    iv_multiplier: float = Field(1.1, gt=0, description="Realized vol multiplier.")
-    iv_floor: float = Field(0.08, gt=0, description="Lowest vol the model will use.")
-    skew_slope: float = Field(0.0, description="IV change per unit log-moneyness ln(K/S).")
-    leg_spread_frac: float = Field(0.05, ge=0, le=2, description="Leg bid/ask width as a fraction of mid.")
+    # SPEC 7.1: the session-vol model is the default; `flat` keeps the previous model
+    # (calendar-minute T, close-to-close vol x iv_multiplier, leg_spread_frac) for comparison.
+    vol_model: Literal["session", "flat"] = Field(
+        "session", description="Model-mode prices: session (SPEC 7.1 variance clock, calibrated) or flat (SPEC 7 previous model)."
+    )
+    calibration_file: str | None = Field(
+        SHIPPED_CALIBRATION,
+        description=(
+            "vol_model session: calibration file for every symbol without its own (symbols.<SYM>.calibration_file); "
+            "null: configs/calibration/<SYM>.yaml, else SPY's. A file fitted on another symbol is used with a warning."
+        ),
+    )
+    events_file: str | None = Field(None, description="Scheduled events (FOMC, CPI, payrolls); default: packaged configs/events.yaml.")
+    iv_source: Literal["realized", "series"] = Field("realized", description="vol_model flat: vol input for the model.")
+    iv_lookback: int = Field(20, ge=3, description="vol_model flat: prior daily closes for realized vol.")
+    iv_multiplier: float = Field(1.1, gt=0, description="vol_model flat: realized vol multiplier.")
+    iv_floor: float = Field(0.08, gt=0, description="vol_model flat: lowest vol the model will use.")
+    skew_slope: float = Field(0.0, description="vol_model flat: IV change per unit log-moneyness ln(K/S).")
+    leg_spread_frac: float = Field(0.05, ge=0, le=2, description="vol_model flat: leg bid/ask width as a fraction of mid.")
     slippage: float = Field(0.5, ge=0, le=1, description="Fill = mid + slippage * (natural - mid).")
     commission_per_contract: float = Field(0.65, ge=0, description="Dollars per contract per leg, entry and exit.")
     max_debit_frac: float = Field(0.9, gt=0, le=1, description="Skip when debit > this fraction of width.")
@@ -81,6 +102,7 @@ class OptionsConfig(Frozen):
             strike_increment=own.strike_increment or self.strike_increment,
             rate=self.rate if own.rate is None else own.rate,
             div_yield=self.div_yield if own.div_yield is None else own.div_yield,
+            calibration_file=own.calibration_file or self.calibration_file,
         )
 
 

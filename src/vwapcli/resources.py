@@ -49,6 +49,22 @@ def find_config_file(name: str, cwd: Path | None = None) -> Path | None:
     return None
 
 
+def config_setting_path(value: str, cwd: Path | None = None) -> Path:
+    """The file a config setting names (``options.calibration_file: configs/calibration/SPY.yaml``).
+
+    As written when that file exists (absolute, or relative to the working directory);
+    otherwise a ``configs/...`` name is looked up like the shipped files (``./configs``, the
+    installed package, the checkout), so the shipped ``configs/default.yaml`` works from any
+    folder and from a wheel. Anything else comes back as written: reading it names the file.
+    """
+    path = Path(value)
+    as_written = path if path.is_absolute() or cwd is None else cwd / path
+    if as_written.is_file() or len(path.parts) < 2 or path.parts[0] != CONFIGS:
+        return as_written
+    found = find_config_file(Path(*path.parts[1:]).as_posix(), cwd)
+    return found if found is not None else as_written
+
+
 def shipped_config_file(name: str) -> Path | None:
     """The copy of ``configs/<name>`` that came with vwapcli (never the user's ``./configs``)."""
     packaged = packaged_configs()

@@ -67,19 +67,26 @@ def newest_run(reports_root: Path) -> Path:
 
 
 @contextmanager
-def staged_run_dir(final: Path) -> Iterator[Path]:
-    """Yield a temporary folder; on success rename it to ``final`` (which must not exist)."""
-    if final.exists():
+def staged_run_dir(final: Path, replace_empty: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder; on success rename it to ``final`` (which must not exist,
+    or with ``replace_empty`` may be an empty folder, e.g. made by the user for ``--out``)."""
+
+    def taken() -> bool:
+        return final.exists() and not (replace_empty and final.is_dir() and not any(final.iterdir()))
+
+    if taken():
         raise RunFolderExistsError(f"{final}: run folder already exists; choose another --out (runs are never overwritten)")
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
     try:
         yield staging
-        if final.exists():
+        if taken():
             raise RunFolderExistsError(f"{final}: run folder appeared while this run was writing; kept the earlier one")
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes 0700; a run folder is an ordinary folder
+        if final.exists():
+            final.rmdir()  # empty (checked above): the rename needs the name free
         os.rename(staging, final)
     finally:
         if staging.exists():

@@ -36,3 +36,27 @@ ROWS = [
     ("2024-03-15 15:00:00", 504.0, "C", 0.10, 0.12),  # exactly at the query time: usable
     ("2024-03-15 14:59:00", 500.0, "P", 1.50, 1.60),
 ]
+
+
+def quote_file_frame(
+    rows: list[tuple[str, float, str, float, float]],
+    underlying_price: float | None = 500.0,
+    expiration: dt.date = EXPIRY,
+    underlying: str = "SPY",
+) -> pd.DataFrame:
+    """A quote file in the layout of ``shared/data/real/options/*quotes*.parquet``: one row per
+    (New York time, strike, right, bid, ask); ``underlying_price`` None leaves the column out."""
+    frame = pd.DataFrame(
+        {
+            "ts": pd.to_datetime([r[0] for r in rows]).tz_localize("America/New_York").tz_convert("UTC"),
+            "underlying": underlying,
+            "expiration": expiration,
+            "strike": [r[1] for r in rows],
+            "right": [r[2] for r in rows],
+            "bid": [r[3] for r in rows],
+            "ask": [r[4] for r in rows],
+        }
+    )
+    if underlying_price is not None:
+        frame["underlying_price"] = underlying_price
+    return frame

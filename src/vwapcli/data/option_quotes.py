@@ -203,3 +203,75 @@ class OptionQuoteStore:
         if len(self._days) > self.cached_files:
             self._days.popitem(last=False)
         return quotes
+
+
+# --------------------------------------------------------------------------- quote files
+QUOTE_FILE_COLUMNS = ("ts", "underlying", "expiration", "strike", "right", "bid", "ask")
+QUOTE_FILE_SUFFIXES = (".parquet", ".csv")
+
+
+def read_quote_file(path: Path | str) -> pd.DataFrame:
+    """A quote file a user holds, validated (the layout of ``../shared/data/real/options/*quotes*.parquet``).
+
+    Columns: ``ts`` (quote time, timezone-aware; a CSV spells it ISO-8601 with its offset),
+    ``underlying``, ``expiration`` (date), ``strike``, ``right`` (C/P), ``bid``, ``ask``;
+    optionally ``underlying_price`` (spot at ``ts``; null where the source had none),
+    ``bid_size``, ``ask_size``, ``iv``; any other column is carried along. Returned in file
+    order with ``underlying``/``right`` upper-case, ``expiration`` as dates and ``ts`` UTC.
+
+    Bad input is one ``DataValidationError`` naming the file, the row (0-based, in file
+    order) and the rule, so nothing downstream runs on it: a missing column, a ``ts`` without
+    a timezone, an unknown right, strike <= 0, a negative or missing bid/ask, a crossed
+    quote (bid > ask; a locked bid == ask is a real quote), an expiration before the quote's
+    New York trade date, an ``underlying_price`` <= 0, or no rows at all.
+    """
+    path = Path(path)
+    source = str(path)
+    if path.suffix.lower() not in QUOTE_FILE_SUFFIXES:
+        raise DataValidationError(f"{source}: option quotes are read from .parquet or .csv files")
+    if not path.is_file():
+        raise DataValidationError(f"{source}: no such option-quote file")
+    try:
+        frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    except (OSError, ValueError, pa.ArrowException) as error:
+        raise DataValidationError(f"{source}: unreadable option-quote file ({error})") from None
+    missing = [c for c in QUOTE_FILE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataValidationError(f"{source}: missing column {missing[0]!r} (need {', '.join(QUOTE_FILE_COLUMNS)})")
+    if frame.empty:
+        raise DataValidationError(f"{source}: no quotes in the file")
+    frame = frame.reset_index(drop=True)
+    ts = frame["ts"]
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        try:
+            ts = pd.to_datetime(ts, utc=False, format="ISO8601")
+        except (ValueError, TypeError):
+            raise DataValidationError(f"{source}: column 'ts' must hold timestamps") from None
+        if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+            raise DataValidationError(f"{source}: column 'ts' must be timezone-aware (e.g. 2026-07-17T13:34:11Z)")
+    frame["ts"] = ts.dt.tz_convert("UTC")
+    right = frame["right"].astype(str).str.strip().str.upper()
+    _fail(source, np.flatnonzero(~right.isin(["C", "P"]).to_numpy()), "right must be 'C' or 'P'")
+    frame["right"] = right
+    frame["underlying"] = frame["underlying"].astype(str).str.strip().str.upper()
+    strike = pd.to_numeric(frame["strike"], errors="coerce").to_numpy(dtype=np.float64)
+    _fail(source, np.flatnonzero(~(np.isfinite(strike) & (strike > 0))), "strike must be a number > 0")
+    prices = {}
+    for column in ("bid", "ask"):
+        prices[column] = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
+        _fail(source, np.flatnonzero(~(np.isfinite(prices[column]) & (prices[column] >= 0))),
+              f"{column} must be a price >= 0")
+    _fail(source, np.flatnonzero(prices["bid"] > prices["ask"]), "crossed quote: bid > ask")
+    if "underlying_price" in frame.columns:
+        spot = pd.to_numeric(frame["underlying_price"], errors="coerce").to_numpy(dtype=np.float64)
+        _fail(source, np.flatnonzero(spot <= 0), "underlying_price must be > 0 where given")
+    try:
+        expiration = pd.to_datetime(frame["expiration"]).dt.date
+    except (ValueError, TypeError):
+        raise DataValidationError(f"{source}: column 'expiration' must hold dates") from None
+    trade_date = frame["ts"].dt.tz_convert(NEW_YORK).dt.date
+    _fail(source, np.flatnonzero((expiration < trade_date).to_numpy()), "expiration is before the quote's trade date")
+    frame["expiration"] = expiration
+    frame["strike"] = strike
+    frame["bid"], frame["ask"] = prices["bid"], prices["ask"]
+    return frame

@@ -16,7 +16,12 @@ run folder's tables (tables.py); the sweep reads P&L and equity straight from ``
 ``build_engine`` (build.py) is the one place a config becomes an engine.
 """
 
-from vwapcli.engine.build import build_engine, build_pricer, exchange_sessions
+from vwapcli.engine.build import (
+    build_engine,
+    build_pricer,
+    configured_quote_source,
+    exchange_sessions,
+)
 from vwapcli.engine.candidates import Candidate, plan_candidates
 from vwapcli.engine.engine import Engine
 from vwapcli.engine.fills import FilledTrade, fill_and_size
@@ -36,6 +41,7 @@ __all__ = [
     "SpreadPricer",
     "build_engine",
     "build_pricer",
+    "configured_quote_source",
     "exchange_sessions",
     "fill_and_size",
     "intrinsic_spread_value",

@@ -1,9 +1,9 @@
 """The one place a run's config becomes an engine (backtest, sweep, and next paper trading).
 
 ``build_engine(config, market_data, store)`` chooses the quote source the config names
-(``vwapcli.options.quotes.build_quote_source``: the BSM model on the bars' own history,
-or the chain store), loads the listing schedule, and takes exchange sessions from the
-calendar. Callers that re-price a run with another quote source pass ``quote_source``;
+(``configured_quote_source`` -> ``vwapcli.options.source_choice.build_quote_source``: the
+SPEC 7.1 session-vol model or the flat model on the bars' own history, or the chain
+store), loads the listing schedule, and takes exchange sessions from the calendar. Callers that re-price a run with another quote source pass ``quote_source``;
 the sweep passes a ``pricer`` it shares between configurations that price alike.
 """
 
@@ -18,7 +18,8 @@ from vwapcli.core.types import SessionedBars
 from vwapcli.engine.engine import Engine
 from vwapcli.engine.pricing import SpreadPricer
 from vwapcli.options.expirations import ExpirySchedule, SessionDates
-from vwapcli.options.quotes import QuoteSource, build_quote_source
+from vwapcli.options.quotes import QuoteSource
+from vwapcli.options.source_choice import build_quote_source
 
 # Exchange sessions are taken this far past the data's last day, so an expiry chosen near
 # the end still counts real sessions (SPEC 7 dte) and sees listings after the last trade.
@@ -55,12 +56,34 @@ def build_pricer(
     expirations = options.expirations_file
     fallback = None
     if options.pricing_source == "chain":
-        fallback = build_quote_source(options.model_copy(update={"pricing_source": "model"}), market_data, store)
+        fallback = configured_quote_source(config, market_data, store, model=True)
     return SpreadPricer(
-        quote_source if quote_source is not None else build_quote_source(options, market_data, store),
+        quote_source if quote_source is not None else configured_quote_source(config, market_data, store),
         ExpirySchedule.load(Path(expirations) if expirations else None),
         exchange_sessions(config.data.calendar, market_data),
         exit_fallback=fallback,
+    )
+
+
+def configured_quote_source(
+    config: AppConfig,
+    market_data: Mapping[str, SessionedBars],
+    store: Path,
+    *,
+    model: bool = False,
+    vol_scale: float = 1.0,
+) -> QuoteSource:
+    """The quote source a run with ``config`` prices with: the one object every caller
+    (backtest, sweep, ``vwapcli options validate``, model-risk re-pricing) gets.
+
+    ``model=True`` gives the configured model even in chain mode (chain mode's exit
+    fallback; what ``validate`` judges); ``vol_scale`` multiplies its vol (SPEC 7.1 model risk).
+    """
+    options = config.options
+    if model and options.pricing_source != "model":
+        options = options.model_copy(update={"pricing_source": "model"})
+    return build_quote_source(
+        options, market_data, store, calendar_code=config.data.calendar, vol_scale=vol_scale
     )
 
 

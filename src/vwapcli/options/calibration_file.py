@@ -9,6 +9,7 @@ so a hand-edited file with a typo fails with one line naming the field.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from pathlib import Path
@@ -23,6 +24,7 @@ from vwapcli.errors import ConfigError
 from vwapcli.options.leg_spread import LegSpreadModel
 from vwapcli.options.smile import Smile
 from vwapcli.options.vol_forecast import ForecastSettings
+from vwapcli.resources import config_setting_path
 
 log = logging.getLogger("vwapcli.options")
 
@@ -125,18 +127,38 @@ class CalibrationParams(_Frozen):
 
     @classmethod
     def load_for_symbol(cls, symbol: str, path: Path | str | None = None) -> CalibrationParams:
-        """``path`` if given, else ``configs/calibration/<SYMBOL>.yaml``, else SPY's."""
-        if path is not None:
-            return cls.load(path)
-        for name in (symbol.upper(), "SPY"):
-            found = find_config_file(f"calibration/{name}.yaml")
-            if found is not None:
-                if name != symbol.upper():
-                    log.warning("no option-model calibration for %s: using %s's (%s)", symbol, name, found)
-                return cls.load(found)
-        raise ConfigError("configs/calibration/SPY.yaml not found in ./configs or the project checkout")
+        """The calibration ``symbol`` is priced with: the file ``calibration_path`` names.
+
+        A file fitted on another symbol (SPY's for QQQ) is used with one warning per symbol
+        and file (SPEC 7.1: "a symbol without a calibration uses SPY's, with a warning").
+        """
+        found = calibration_path(symbol, path)
+        params = cls.load(found)
+        if params.symbol.upper() != symbol.upper():
+            warn_foreign_calibration(symbol.upper(), params.symbol.upper(), str(found))
+        return params
 
     def dump(self, path: Path | str) -> None:
         """Write the file whole or not at all (plain YAML, keys in field order)."""
         payload = self.model_dump(mode="json")
         atomic_write_text(Path(path), yaml.safe_dump(payload, sort_keys=False, width=100))
+
+
+def calibration_path(symbol: str, path: Path | str | None = None) -> Path:
+    """The calibration file for ``symbol``: ``path`` if given (a config setting such as
+    ``configs/calibration/SPY.yaml``, found like the shipped files by
+    ``resources.config_setting_path``, so it works from any folder and from a wheel), else
+    ``configs/calibration/<SYMBOL>.yaml``, else SPY's."""
+    if path is not None:
+        return config_setting_path(str(path))
+    found = find_config_file(f"calibration/{symbol.upper()}.yaml") or find_config_file("calibration/SPY.yaml")
+    if found is None:
+        raise ConfigError("configs/calibration/SPY.yaml not found in ./configs, the package or the checkout")
+    return found
+
+
+@functools.cache
+def warn_foreign_calibration(symbol: str, fitted_symbol: str, path: str) -> None:
+    """Log once per process and (symbol, file): a sweep or a chain run's fallback model
+    builds quote sources again and again, and the user needs to read it once."""
+    log.warning("no option-model calibration for %s: using %s's (%s)", symbol, fitted_symbol, path)

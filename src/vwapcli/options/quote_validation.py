@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,7 @@ SPREAD_WIDTHS = (1, 2, 3, 4, 5, 6)
 MIN_SPREAD_MID = 0.05
 
 
+@runtime_checkable
 class LookupSource(Protocol):
     """A quote source with ``lookup`` (both model sources and the chain source have one)."""
 
@@ -267,6 +268,51 @@ def summarize(legs: pd.DataFrame, spreads: pd.DataFrame) -> dict[str, Any]:
     return summary
 
 
+def validate_quotes(
+    quotes: pd.DataFrame,
+    source: LookupSource,
+    bars: dict[str, SessionedBars] | None = None,
+    calendar: SessionCalendar | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """``(legs, spreads, summary)``: ``price_legs`` -> ``strategy_spreads`` -> ``summarize``,
+    as ``vwapcli options validate`` and the bench run them."""
+    legs = price_legs(quotes, source, bars, calendar)
+    spreads = strategy_spreads(legs)
+    return legs, spreads, summarize(legs, spreads)
+
+
 def session_dates_of(quotes: pd.DataFrame) -> np.ndarray:
     """New York trade date of every quote row (for dev / hold-out splits)."""
     return pd.DatetimeIndex(quotes["ts"]).tz_convert(NEW_YORK).date
+
+
+CLOSE_ORDER = tuple(label for _, _, label in CLOSE_BUCKETS)
+MONEYNESS_ORDER = tuple(label for _, _, label in MONEYNESS_BUCKETS)
+ErrorKind = Literal["legs", "spreads"]
+
+
+def error_rows(summary: dict[str, Any], kind: ErrorKind, by: str) -> list[dict[str, Any]]:
+    """One row per bucket of ``summary[kind][by]`` in display order, then ``all``.
+
+    Each row: ``bucket``, ``n``, ``abs_error``, ``error`` (spreads: % of the real mid;
+    legs: cents) and ``half_spread_error`` (cents): the layout of the validation table
+    (``vwapcli options validate`` and ``bench/option_model_validation.py``).
+    """
+    part = summary.get(kind)
+    if not part:
+        return []
+    groups: dict[Any, dict[str, Any]] = part.get(by, {})
+    order = {"by_close": CLOSE_ORDER, "by_moneyness": MONEYNESS_ORDER}.get(by, tuple(sorted(groups)))
+    scale = 100.0  # fractions -> %, dollars -> cents
+    rows = []
+    for bucket, medians in [*((b, groups[b]) for b in order if b in groups), ("all", part["all"])]:
+        rows.append(
+            {
+                "bucket": str(bucket),
+                "n": medians["n"],
+                "abs_error": scale * medians["median_abs_error"],
+                "error": scale * medians["median_error"],
+                "half_spread_error": scale * medians["median_abs_half_spread_error"],
+            }
+        )
+    return rows

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -24,9 +23,8 @@ import numpy as np
 import pandas as pd
 
 from vwapcli.config import OptionsConfig
-from vwapcli.core.daily import daily_bars
 from vwapcli.core.skips import Skip, SkipReason
-from vwapcli.core.types import MICROS_PER_DOLLAR, SessionedBars, new_york_date
+from vwapcli.core.types import MICROS_PER_DOLLAR, new_york_date
 from vwapcli.data.option_quotes import DayQuotes, OptionQuoteStore
 from vwapcli.options.pricing import bs_price_scalar, round_to_cent, year_fraction
 from vwapcli.options.strikes import strike_grid
@@ -83,6 +81,36 @@ def model_leg_quote(mid: float, leg_spread_frac: float) -> tuple[float, float]:
     return bid, ask
 
 
+class SymbolTerms:
+    """Each symbol's ``(rate, div_yield, strike_increment)`` and model strike grid (SPEC 7),
+    for both model sources (``vol_model`` flat and session).
+
+    Resolved once per symbol: the config is frozen, and building the per-symbol override
+    model on every quote cost more than the pricing itself.
+    """
+
+    def __init__(self, options_config: OptionsConfig) -> None:
+        self.config = options_config
+        self._terms: dict[str, tuple[float, float, float]] = {}
+
+    def __call__(self, symbol: str) -> tuple[float, float, float]:
+        """``(rate, div_yield, strike_increment)`` for ``symbol``: its override, else the default."""
+        terms = self._terms.get(symbol)
+        if terms is None:
+            params = self.config.for_symbol(symbol)
+            rate = float(params.rate if params.rate is not None else self.config.rate)
+            div_yield = float(params.div_yield if params.div_yield is not None else self.config.div_yield)
+            increment = float(params.strike_increment or self.config.strike_increment)
+            terms = self._terms[symbol] = (rate, div_yield, increment)
+        return terms
+
+    def listed_strikes(self, symbol: str, spot: float) -> np.ndarray:
+        """The symbol's ``strike_increment`` grid within 25% of spot: model mode lists every strike."""
+        increment = self(symbol)[2]
+        n = math.ceil(MODEL_STRIKE_SPAN_FRAC * spot / increment) + 1
+        return strike_grid(spot, increment, n)
+
+
 class ModelQuoteSource:
     """Black-Scholes-Merton quotes from per-symbol vol models (the offline default).
 
@@ -95,24 +123,15 @@ class ModelQuoteSource:
     name = "model"
 
     def __init__(
-        self, options_config: OptionsConfig, vol_models: dict[str, VolatilityModel]
+        self, options_config: OptionsConfig, vol_models: dict[str, VolatilityModel], vol_scale: float = 1.0
     ) -> None:
+        if not (math.isfinite(vol_scale) and vol_scale > 0):
+            raise ValueError(f"vol_scale must be a finite number > 0, got {vol_scale}")
         self.config = options_config
         self.vol_models = vol_models
-        # (rate, div_yield, strike_increment) per symbol: the config is frozen, and building
-        # the per-symbol override model on every quote cost more than the pricing itself.
-        self._symbol_terms: dict[str, tuple[float, float, float]] = {}
-
-    def symbol_terms(self, symbol: str) -> tuple[float, float, float]:
-        """``(rate, div_yield, strike_increment)`` for ``symbol``: its override, else the default."""
-        terms = self._symbol_terms.get(symbol)
-        if terms is None:
-            params = self.config.for_symbol(symbol)
-            rate = float(params.rate if params.rate is not None else self.config.rate)
-            div_yield = float(params.div_yield if params.div_yield is not None else self.config.div_yield)
-            increment = float(params.strike_increment or self.config.strike_increment)
-            terms = self._symbol_terms[symbol] = (rate, div_yield, increment)
-        return terms
+        # SPEC 7.1 model risk: every leg's vol (iv_multiplier included) times vol_scale.
+        self.vol_scale = float(vol_scale)
+        self.symbol_terms = SymbolTerms(options_config)
 
     def lookup(
         self, symbol: str, ts_ns: int, expiry: dt.date, strike: float, right: Right, spot: float
@@ -122,7 +141,7 @@ class ModelQuoteSource:
         if model is None:
             return Skip(SkipReason.NO_VOL, f"no volatility model for {symbol}")
         trade_date = new_york_date(ts_ns)
-        vol = model.vol_at(trade_date, strike, spot)
+        vol = model.vol_at(trade_date, strike, spot) * self.vol_scale
         if math.isnan(vol):
             return Skip(
                 SkipReason.NO_VOL,
@@ -148,9 +167,7 @@ class ModelQuoteSource:
         self, symbol: str, ts_ns: int, expiry: dt.date, right: Right, spot: float
     ) -> np.ndarray:
         """The ``strike_increment`` grid (per symbol) within 25% of spot."""
-        increment = self.symbol_terms(symbol)[2]
-        n = math.ceil(MODEL_STRIKE_SPAN_FRAC * spot / increment) + 1
-        return strike_grid(spot, increment, n)
+        return self.symbol_terms.listed_strikes(symbol, spot)
 
 
 class ChainQuoteSource:
@@ -238,27 +255,3 @@ class ChainQuoteSource:
             k for (r, k), first in chain.first_ts.items() if r == right and first <= ts_ns
         )
         return np.asarray(micros, dtype=np.float64) / MICROS_PER_DOLLAR
-
-
-# --------------------------------------------------------------------------- choice
-def build_quote_source(
-    options: OptionsConfig, market_data: Mapping[str, SessionedBars], store: Path
-) -> QuoteSource:
-    """The quote source ``options`` names (SPEC 7): the BSM model on each symbol's own
-    daily history (offline default), or the chain store (``options.chain_store``, else
-    ``store``). ``iv_source: series`` reads each symbol's IV index from ``store``."""
-    if options.pricing_source == "chain":
-        root = Path(options.chain_store) if options.chain_store else store
-        return ChainQuoteSource(root, options.max_quote_age_seconds)
-    iv_series: dict[str, pd.Series | None] = {}
-    if options.iv_source == "series":
-        from vwapcli.data.store import BarStore
-
-        bar_store = BarStore(store)
-        for symbol in market_data:
-            iv_series[symbol] = bar_store.read_iv_index(symbol)
-    vol_models = {
-        symbol: VolatilityModel(daily_bars(bars), iv_series.get(symbol), options)
-        for symbol, bars in market_data.items()
-    }
-    return ModelQuoteSource(options, vol_models)

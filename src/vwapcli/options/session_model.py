@@ -35,8 +35,7 @@ from vwapcli.data.sessions import SessionCalendar
 from vwapcli.options.calibration_file import CalibrationParams
 from vwapcli.options.events import EventCalendar
 from vwapcli.options.pricing import bs_price_scalar
-from vwapcli.options.quotes import MODEL_STRIKE_SPAN_FRAC, Quote, Right
-from vwapcli.options.strikes import strike_grid
+from vwapcli.options.quotes import Quote, Right, SymbolTerms
 from vwapcli.options.variance_clock import (
     SESSIONS_PER_YEAR,
     ClockEvent,
@@ -150,18 +149,7 @@ class CalibratedQuoteSource:
         self.models = models
         # SPEC 7.1 model risk: the report re-prices trades with the vol level scaled (0.8 .. 2.0).
         self.vol_scale = float(vol_scale)
-        self._symbol_terms: dict[str, tuple[float, float, float]] = {}
-
-    def symbol_terms(self, symbol: str) -> tuple[float, float, float]:
-        """``(rate, div_yield, strike_increment)`` for ``symbol``: its override, else the default."""
-        terms = self._symbol_terms.get(symbol)
-        if terms is None:
-            params = self.config.for_symbol(symbol)
-            rate = float(params.rate if params.rate is not None else self.config.rate)
-            div_yield = float(params.div_yield if params.div_yield is not None else self.config.div_yield)
-            increment = float(params.strike_increment or self.config.strike_increment)
-            terms = self._symbol_terms[symbol] = (rate, div_yield, increment)
-        return terms
+        self.symbol_terms = SymbolTerms(options_config)
 
     def lookup(
         self, symbol: str, ts_ns: int, expiry: dt.date, strike: float, right: Right, spot: float
@@ -212,6 +200,4 @@ class CalibratedQuoteSource:
         self, symbol: str, ts_ns: int, expiry: dt.date, right: Right, spot: float
     ) -> np.ndarray:
         """The ``strike_increment`` grid (per symbol) within 25% of spot, as in flat mode."""
-        increment = self.symbol_terms(symbol)[2]
-        n = math.ceil(MODEL_STRIKE_SPAN_FRAC * spot / increment) + 1
-        return strike_grid(spot, increment, n)
+        return self.symbol_terms.listed_strikes(symbol, spot)

@@ -170,6 +170,9 @@ class SessionForecaster:
         self.history = history
         self.settings = settings or ForecastSettings()
         self._profiles: dict[dt.date, IntradayProfile] = {}
+        # Sessions with every bucket share known (regular, complete days), found once: a
+        # backtest asks for a profile on each of thousands of days.
+        self._complete = np.flatnonzero(np.all(np.isfinite(history.bucket_shares), axis=1))
 
     def prior_variance(self, day: dt.date) -> float:
         """Forecast of ``day``'s open-to-close variance from sessions strictly before it.
@@ -202,8 +205,8 @@ class SessionForecaster:
         cached = self._profiles.get(day)
         if cached is not None:
             return cached
-        prior = self.history.bucket_shares[: self.history.prior_count(day)]
-        rows = prior[np.all(np.isfinite(prior), axis=1)][-self.settings.profile_window :]
+        complete = self._complete[: int(np.searchsorted(self._complete, self.history.prior_count(day)))]
+        rows = self.history.bucket_shares[complete[-self.settings.profile_window :]]
         builtin = IntradayProfile.builtin()
         if rows.shape[0] == 0:
             profile = builtin

@@ -67,10 +67,21 @@ class TrialOutcome:
     equity: pd.DataFrame | None = None
 
 
-def _pricing_key(config: AppConfig) -> str:
-    # Quotes depend on the options block except the fill and sizing knobs.
-    options = config.options.model_dump(mode="json", exclude={"slippage", "commission_per_contract", "max_debit_frac", "dte"})
-    return json.dumps(options, sort_keys=True)
+# Options fields that act after pricing (fills, sizing) or are an argument of the pricer (dte).
+NOT_PRICING_FIELDS = frozenset({"slippage", "commission_per_contract", "max_debit_frac", "dte"})
+
+
+def pricing_key(config: AppConfig) -> str:
+    """What a configuration's option prices depend on: two configurations with equal keys
+    can share one ``SpreadPricer``.
+
+    Every options field except ``NOT_PRICING_FIELDS`` (so the model choice ``vol_model``,
+    ``calibration_file``, ``events_file``, per-symbol overrides, the flat model's ``iv_*``,
+    ``expirations_file``, the chain store ...: a field added later is in the key unless it
+    is listed there) plus the exchange calendar (sessions, early closes: the variance clock).
+    """
+    options = config.options.model_dump(mode="json", exclude=set(NOT_PRICING_FIELDS))
+    return json.dumps({"options": options, "calendar": config.data.calendar}, sort_keys=True)
 
 
 def trial_metrics(
@@ -118,11 +129,11 @@ class _DataContext:
     across tasks, so signal groups with the same entries share their option prices."""
 
     market_data: Mapping[str, SessionedBars]
-    # One pricer per (pricing key, expirations file, calendar): the inputs prices depend on.
-    pricers: dict[tuple[str, str | None, str], SpreadPricer] = field(default_factory=dict)
+    # One pricer per pricing key: the inputs prices depend on.
+    pricers: dict[str, SpreadPricer] = field(default_factory=dict)
 
     def pricer_for(self, config: AppConfig, store: Path) -> SpreadPricer:
-        key = (_pricing_key(config), config.options.expirations_file, config.data.calendar)
+        key = pricing_key(config)
         if key not in self.pricers:
             self.pricers[key] = build_pricer(config, self.market_data, store)
         return self.pricers[key]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from builders.options import EXPIRY, ROWS, option_quotes
-from vwapcli.data.option_quotes import option_quotes_path, write_option_quotes
+from builders.options import EXPIRY, ROWS, option_quotes, quote_file_frame
+from vwapcli.data.option_quotes import option_quotes_path, read_quote_file, write_option_quotes
 from vwapcli.errors import DataValidationError
 
 
@@ -33,3 +34,85 @@ def test_bad_right_is_rejected_with_its_row(tmp_path: Path) -> None:
     frame.loc[3, "right"] = "X"
     with pytest.raises(DataValidationError, match="row 3: right must be 'C' or 'P'"):
         write_option_quotes(tmp_path, frame)
+
+
+# ----------------------------------------------------------------- quote files (validate)
+FILE_ROWS = [
+    ("2024-03-15 10:00:00", 500.0, "c", 2.00, 2.02),
+    ("2024-03-15 10:00:00", 500.0, "P", 1.50, 1.50),  # locked: a real quote, kept
+    ("2024-03-15 10:05:00", 501.0, "C", 1.40, 1.42),
+    ("2024-03-15 10:05:00", 499.0, "P", 1.10, 1.12),
+]
+
+
+def test_a_quote_file_reads_back_with_prices_unchanged_and_rights_upper_case(tmp_path: Path) -> None:
+    frame = quote_file_frame(FILE_ROWS)
+    path = tmp_path / "quotes.parquet"
+    frame.to_parquet(path)
+    read = read_quote_file(path)
+    assert read["bid"].tolist() == [2.00, 1.50, 1.40, 1.10]
+    assert read["ask"].tolist() == [2.02, 1.50, 1.42, 1.12]
+    assert read["right"].tolist() == ["C", "P", "C", "P"]
+    assert read["expiration"].tolist() == [EXPIRY] * 4
+    assert str(read["ts"].dt.tz) == "UTC"
+
+
+def test_a_csv_quote_file_with_offsets_in_its_times_reads_like_parquet(tmp_path: Path) -> None:
+    frame = quote_file_frame(FILE_ROWS)
+    parquet, csv = tmp_path / "quotes.parquet", tmp_path / "quotes.csv"
+    frame.to_parquet(parquet)
+    frame.assign(ts=frame["ts"].map(lambda t: t.isoformat())).to_csv(csv, index=False)
+    pd.testing.assert_frame_equal(
+        read_quote_file(csv), read_quote_file(parquet), check_dtype=False, check_index_type=False
+    )
+
+
+def _break(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
+    if rule == "missing column":
+        return frame.drop(columns=["ask"])
+    if rule == "naive ts":
+        return frame.assign(ts=frame["ts"].dt.tz_localize(None))
+    row, column, value = {
+        "negative price": (2, "bid", -0.01),
+        "crossed": (3, "bid", 1.13),
+        "strike <= 0": (1, "strike", 0.0),
+        "unknown right": (2, "right", "X"),
+        "bad spot": (0, "underlying_price", -1.0),
+    }[rule]
+    frame.loc[row, column] = value
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("missing column", "missing column 'ask'"),
+        ("naive ts", "column 'ts' must be timezone-aware"),
+        ("negative price", "row 2: bid must be a price >= 0"),
+        ("crossed", "row 3: crossed quote: bid > ask"),
+        ("strike <= 0", "row 1: strike must be a number > 0"),
+        ("unknown right", "row 2: right must be 'C' or 'P'"),
+        ("bad spot", "row 0: underlying_price must be > 0 where given"),
+    ],
+)
+def test_a_bad_quote_file_is_one_line_naming_file_row_and_rule(tmp_path: Path, rule: str, message: str) -> None:
+    path = tmp_path / "quotes.parquet"
+    _break(quote_file_frame(FILE_ROWS), rule).to_parquet(path)
+    with pytest.raises(DataValidationError, match=message) as raised:
+        read_quote_file(path)
+    assert str(raised.value).startswith(str(path)) and "\n" not in str(raised.value)
+
+
+def test_a_quote_for_an_expiry_before_its_trade_date_is_refused(tmp_path: Path) -> None:
+    """Quoted on 2024-03-15 (New York) for an expiry of 2024-03-14."""
+    path = tmp_path / "quotes.parquet"
+    quote_file_frame(FILE_ROWS, expiration=dt.date(2024, 3, 14)).to_parquet(path)
+    with pytest.raises(DataValidationError, match="row 0: expiration is before the quote's trade date"):
+        read_quote_file(path)
+
+
+def test_a_missing_or_foreign_quote_file_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(DataValidationError, match=r"quotes\.parquet: no such option-quote file"):
+        read_quote_file(tmp_path / "quotes.parquet")
+    with pytest.raises(DataValidationError, match=r"quotes\.xlsx: option quotes are read from \.parquet or \.csv files"):
+        read_quote_file(tmp_path / "quotes.xlsx")

@@ -12,6 +12,7 @@ from vwapcli.app_config import AppConfig
 from vwapcli.core.types import Signal, local_time_ns
 from vwapcli.engine import Candidate, PricedCandidate, build_engine, exchange_sessions
 from vwapcli.options.quotes import ModelQuoteSource, Quote
+from vwapcli.options.session_model import CalibratedQuoteSource
 
 
 class FlatQuotes:
@@ -30,9 +31,12 @@ def _market() -> dict[str, object]:
     return {"SPY": random_sessioned_bars("SPY", dt.date(2024, 3, 4), 5, seed=1)}
 
 
-def test_without_a_quote_source_the_config_chooses_the_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_quote_source_the_config_chooses_the_session_vol_model_by_default(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SPEC 7.1: `vol_model: session` is the default; `flat` keeps the previous model."""
     engine = build_engine(AppConfig(), _market(), tmp_path)  # type: ignore[arg-type]
-    assert isinstance(engine.pricer.quotes, ModelQuoteSource)
+    assert isinstance(engine.pricer.quotes, CalibratedQuoteSource)
+    flat = AppConfig.model_validate({"options": {"vol_model": "flat"}})
+    assert isinstance(build_engine(flat, _market(), tmp_path).pricer.quotes, ModelQuoteSource)  # type: ignore[arg-type]
 
 
 def test_a_given_quote_source_prices_the_same_candidates(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -256,14 +256,18 @@ def test_the_pricer_remembers_prices_by_value_not_by_which_candidate_object_asks
 
 
 def test_chain_mode_puts_the_configured_model_behind_the_chain_and_model_mode_does_not(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """build_pricer wiring (SPEC 7): the fallback is a model quote source only in chain mode."""
+    """build_pricer wiring (SPEC 7): the fallback is the configured model only in chain mode
+    (the session-vol model by default, the flat one with `vol_model: flat`)."""
     from builders.strategy import random_sessioned_bars
     from vwapcli.engine.build import build_pricer
     from vwapcli.options.quotes import ChainQuoteSource, ModelQuoteSource
+    from vwapcli.options.session_model import CalibratedQuoteSource
 
     data = {"SPY": random_sessioned_bars("SPY", dt.date(2024, 1, 2), 30, seed=3, n_bars=78)}
     chain = AppConfig.model_validate({"options": {"pricing_source": "chain"}})
     chained = build_pricer(chain, data, tmp_path)
     assert isinstance(chained.quotes, ChainQuoteSource)
-    assert isinstance(chained.exit_fallback, ModelQuoteSource)
+    assert isinstance(chained.exit_fallback, CalibratedQuoteSource)
+    flat_chain = AppConfig.model_validate({"options": {"pricing_source": "chain", "vol_model": "flat"}})
+    assert isinstance(build_pricer(flat_chain, data, tmp_path).exit_fallback, ModelQuoteSource)
     assert build_pricer(AppConfig(), data, tmp_path).exit_fallback is None

@@ -134,7 +134,8 @@ def test_vol_scale_multiplies_the_vol_level_for_model_risk() -> None:
 
 
 def test_a_symbol_without_a_calibration_uses_spys_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """IWM: a symbol no other test prices (the warning is logged once per process)."""
     with caplog.at_level("WARNING", logger="vwapcli.options"):
-        params = CalibrationParams.load_for_symbol("QQQ")
+        params = CalibrationParams.load_for_symbol("IWM")
     assert params.symbol == "SPY"
-    assert "no option-model calibration for QQQ" in caplog.text
+    assert "no option-model calibration for IWM" in caplog.text

@@ -1,0 +1,96 @@
+"""The quote source a config names (SPEC 7 and 7.1): where options settings become prices.
+
+* ``pricing_source: chain`` -> :class:`~vwapcli.options.quotes.ChainQuoteSource` on
+  ``options.chain_store`` (else the bar store).
+* ``pricing_source: model``, ``vol_model: session`` (the default) ->
+  :class:`~vwapcli.options.session_model.CalibratedQuoteSource`: per symbol a
+  ``SessionVolModel`` from its own bars (variance clock, HAR vol level, smile, tick spread),
+  its calibration from ``symbols.<SYM>.calibration_file``, else ``calibration_file``, else
+  ``configs/calibration/<SYM>.yaml``, else SPY's (a file fitted on another symbol: one
+  warning per symbol), and the event calendar from ``events_file`` (else the shipped one).
+* ``vol_model: flat`` -> :class:`~vwapcli.options.quotes.ModelQuoteSource` (the previous
+  model, kept for comparison): close-to-close vol of each symbol's daily history, or its
+  IV index with ``iv_source: series``.
+
+``vol_scale`` multiplies the vol level of either model (SPEC 7.1 model risk); the
+backtest, the sweep, chain mode's exit fallback and ``vwapcli options validate`` all get
+their source here (``engine.build_pricer``), so they price alike by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from vwapcli.config import DataConfig, OptionsConfig
+from vwapcli.core.daily import daily_bars
+from vwapcli.core.types import SessionedBars
+from vwapcli.data.sessions import SessionCalendar
+from vwapcli.options.calibration_file import CalibrationParams
+from vwapcli.options.events import EventCalendar
+from vwapcli.options.quotes import ChainQuoteSource, ModelQuoteSource, QuoteSource
+from vwapcli.options.session_model import CalibratedQuoteSource, SessionVolModel
+from vwapcli.options.volatility import VolatilityModel
+from vwapcli.resources import config_setting_path
+
+DEFAULT_CALENDAR = DataConfig.model_fields["calendar"].default
+
+
+def build_quote_source(
+    options: OptionsConfig,
+    market_data: Mapping[str, SessionedBars],
+    store: Path,
+    *,
+    calendar_code: str = DEFAULT_CALENDAR,
+    vol_scale: float = 1.0,
+) -> QuoteSource:
+    """The source ``options`` names (module docstring), over ``market_data``'s history.
+
+    ``store`` holds the chain quotes (chain mode without ``chain_store``) or the IV index
+    (``vol_model: flat`` with ``iv_source: series``); ``calendar_code`` gives the session
+    model its exchange sessions (early closes: T reaches 0 at 13:00, SPEC 7.1).
+    """
+    if options.pricing_source == "chain":
+        root = Path(options.chain_store) if options.chain_store else store
+        return ChainQuoteSource(root, options.max_quote_age_seconds)
+    if options.vol_model == "flat":
+        return flat_quote_source(options, market_data, store, vol_scale)
+    return session_quote_source(options, market_data, calendar_code, vol_scale)
+
+
+def session_quote_source(
+    options: OptionsConfig, market_data: Mapping[str, SessionedBars], calendar_code: str, vol_scale: float = 1.0
+) -> CalibratedQuoteSource:
+    """The SPEC 7.1 model on each symbol's bars (1- or 5-minute: the history resamples to 5m)."""
+    events = EventCalendar.load(config_setting_path(options.events_file) if options.events_file else None)
+    calendar = SessionCalendar(calendar_code)
+    models = {
+        symbol: SessionVolModel.from_bars(
+            CalibrationParams.load_for_symbol(symbol, options.for_symbol(symbol).calibration_file),
+            bars, events, calendar,
+        )
+        for symbol, bars in market_data.items()
+        if bars.n_sessions
+    }
+    return CalibratedQuoteSource(options, models, vol_scale=vol_scale)
+
+
+def flat_quote_source(
+    options: OptionsConfig, market_data: Mapping[str, SessionedBars], store: Path, vol_scale: float = 1.0
+) -> ModelQuoteSource:
+    """The previous model (``vol_model: flat``) on each symbol's daily history; ``iv_source:
+    series`` reads each symbol's IV index from ``store``."""
+    iv_series: dict[str, pd.Series | None] = {}
+    if options.iv_source == "series":
+        from vwapcli.data.store import BarStore
+
+        bar_store = BarStore(store)
+        for symbol in market_data:
+            iv_series[symbol] = bar_store.read_iv_index(symbol)
+    vol_models = {
+        symbol: VolatilityModel(daily_bars(bars), iv_series.get(symbol), options)
+        for symbol, bars in market_data.items()
+    }
+    return ModelQuoteSource(options, vol_models, vol_scale=vol_scale)
