@@ -5,9 +5,10 @@ Layout (hive-style folders, one file per underlying, expiry and trade date)::
     <root>/options/underlying=SPY/expiry=2024-03-15/date=2024-03-14/part-0.parquet
 
 with columns ``ts`` (timestamp[ns, UTC], quote time), ``strike``, ``right`` ("C"/"P"),
-``bid``, ``ask`` and optionally ``bid_size``, ``ask_size``, ``iv``; the folder names carry
-underlying, expiry and the New York trade date. A file is the unit of replacement:
-writing a day again replaces that day's quotes for that expiry.
+``bid``, ``ask`` and optionally ``bid_size``, ``ask_size``, ``iv``, ``underlying_price``;
+the folder names carry underlying, expiry and the New York trade date. A file is the unit
+of replacement: writing a day again replaces that day's quotes for that expiry, and one
+write publishes all its files or none (``atomic_write_all``).
 
 This is data, like the bar store: providers write it (``vwapcli fetch --option-quotes``)
 and the options layer's ``ChainQuoteSource`` reads it through :class:`OptionQuoteStore`;
@@ -27,12 +28,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vwapcli.atomic_write import atomic_write
+from vwapcli.atomic_write import atomic_write_all
 from vwapcli.core.types import MICROS_PER_DOLLAR, NEW_YORK
 from vwapcli.errors import DataValidationError, StoreError
 
 OPTION_QUOTE_COLUMNS = ("ts", "underlying", "expiry", "strike", "right", "bid", "ask")
-OPTIONAL_QUOTE_COLUMNS = ("bid_size", "ask_size", "iv")
+OPTIONAL_QUOTE_COLUMNS = ("bid_size", "ask_size", "iv", "underlying_price")
 # Day files an OptionQuoteStore keeps open: a backtest walks forward through the days.
 CACHED_DAY_FILES = 32
 
@@ -61,8 +62,10 @@ def write_option_quotes(
 ) -> list[Path]:
     """Validate and store option quotes, one atomic file per (underlying, expiry, trade date).
 
-    Each file is written to a temporary name and renamed into place, so a reader sees the
-    old day or the new day, never half of one; writing the same day again replaces it.
+    Every file is staged under a temporary name, then all are renamed into place
+    (``atomic_write_all``), so a reader sees the old day or the new day, never half of
+    one, and a failed or interrupted write leaves the store as it was; writing the same
+    day again replaces it.
     Crossed or locked quotes are stored as they came (they are real data) and rejected
     at lookup time. Returns the files written, in sorted order.
     """
@@ -121,7 +124,7 @@ def write_option_quotes(
             "date": trade_date,
         }
     )
-    written: list[Path] = []
+    files: list[tuple[Path, partial[None]]] = []
     for (underlying, exp, day), rows in keys.groupby(
         ["underlying", "expiry", "date"], sort=True
     ).groups.items():
@@ -130,9 +133,9 @@ def write_option_quotes(
         )
         path = option_quotes_path(root, str(underlying), exp, day)
         table = pa.Table.from_pandas(part, preserve_index=False)
-        atomic_write(path, partial(pq.write_table, table))
-        written.append(path)
-    return written
+        files.append((path, partial(pq.write_table, table)))
+    atomic_write_all(files)
+    return [path for path, _ in files]
 
 
 @dataclass(frozen=True)
