@@ -115,6 +115,9 @@ def atomic_write_all(files: Sequence[tuple[Path, Callable[[Path], object]]]) -> 
         for path, backup in reversed(published):
             if backup is not None:
                 os.replace(backup, path)
+                # rename() between two links of one file (the failure came before this
+                # path was replaced) does nothing: the backup name is still there.
+                backup.unlink(missing_ok=True)
             else:
                 path.unlink(missing_ok=True)
         for temporary, _ in staged:

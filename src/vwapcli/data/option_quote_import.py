@@ -179,9 +179,9 @@ def _columns_of(table: pd.DataFrame, path: Path, column_map: Mapping[str, str]) 
 def _numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(float64 values, True where a value was given but is not a finite number)."""
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    given = raw.notna().to_numpy()
+    given = raw.notna().to_numpy(dtype=bool)
     if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
-        given &= raw.astype("string").str.strip().ne("").fillna(False).to_numpy(dtype=bool)
+        given = given & raw.astype("string").str.strip().ne("").fillna(False).to_numpy(dtype=bool)
     return values, given & ~np.isfinite(values)
 
 
@@ -301,7 +301,7 @@ def _refuse_duplicates(parts: Sequence[_FileQuotes], frame: pd.DataFrame) -> Non
     ts, underlying, expiration, strike, right = key
     raise DataValidationError(
         f"{parts[file_of[second]].path}: row {row_of[second]} ({ts}): duplicate quote of "
-        f"{underlying} {expiration} {strike:g} {right} (also {where}row {row_of[first]}; "
+        f"{underlying} {pd.Timestamp(expiration).date()} {strike:g} {right} (also {where}row {row_of[first]}; "
         f"rule: one quote per ts, underlying, expiration, strike and right); "
         f"{int(duplicated.sum()) - int(first_seen.sum())} duplicate rows in total"
     )
