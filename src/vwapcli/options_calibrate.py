@@ -32,6 +32,7 @@ from vwapcli.errors import ConfigError, DataValidationError, OutputExistsError, 
 from vwapcli.options.calibration import calibrate, calibration_error
 from vwapcli.options.calibration_file import CalibrationParams
 from vwapcli.options.events import EventCalendar
+from vwapcli.options.quote_validation import CLOSE_BUCKETS
 
 TIMEFRAMES = ("1m", "5m")
 
@@ -174,7 +175,10 @@ def _error_table(error: dict[str, Any]) -> Table:
     for name in ("quotes", "n", "median |error|", "median error", "median half-spread error"):
         table.add_column(name, justify="left" if name == "quotes" else "right")
     rows = [("spreads, all", error.get("spreads", {}), True)]
-    rows += [(f"spreads, {k} to close", v, True) for k, v in error.get("spreads_by_close", {}).items()]
+    by_close = error.get("spreads_by_close", {})
+    in_time_order = [label for _, _, label in CLOSE_BUCKETS]
+    ordered = [k for k in in_time_order if k in by_close] + [k for k in by_close if k not in in_time_order]
+    rows += [(f"spreads, {k} to close", by_close[k], True) for k in ordered]
     rows.append(("single legs", error.get("legs", {}), False))
     for label, values, relative in rows:
         if not values:

@@ -105,8 +105,8 @@ class UnderlyingImport:
     rows: int  # kept
     contracts: int  # distinct (expiration, strike, right)
     days: int  # New York trade dates
-    first_day: dt.date  # New York trade dates
-    last_day: dt.date
+    first_day: dt.date | None  # New York trade dates (None: every row dropped)
+    last_day: dt.date | None
     crossed: int  # bid > ask: dropped
     one_sided: int  # bid or ask missing: dropped
     locked: int  # bid == ask: kept
@@ -187,7 +187,16 @@ def _numbers(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _expiration_days(raw: pd.Series) -> np.ndarray:
     """Expiration -> datetime64[D] (NaT where it is not a date): dates, date-times,
-    ISO or vendor strings, or yyyymmdd numbers."""
+    ISO or vendor strings, or yyyymmdd numbers. A file holds few distinct expirations:
+    each is parsed once."""
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[D]")
+    days = np.append(_parse_expirations(pd.Series(uniques)), np.datetime64("NaT"))
+    return days[codes]  # code -1 (missing) -> the NaT appended last
+
+
+def _parse_expirations(raw: pd.Series) -> np.ndarray:
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         raw = raw.dt.tz_localize(None)
     if pd.api.types.is_datetime64_dtype(raw.dtype):
@@ -221,13 +230,16 @@ def _read_quote_file(path: Path, column_map: Mapping[str, str], tz: str | None) 
     """One file -> our columns, every row rule checked (module docstring)."""
     table = read_vendor_table(path)
     columns = _columns_of(table, path, column_map)
+    if table.empty:
+        raise DataValidationError(f"{path}: no rows (rule: a quote file holds at least one quote)")
     raw = {ours: table[source].reset_index(drop=True) for ours, source in columns.items()}
     ts, note = parse_timestamps(raw["ts"], path, tz, assume_tz=None)
     ts = ts.dt.as_unit("ns")
     underlying, bad_underlying = _check_underlyings(raw["underlying"])
     expiration = _expiration_days(raw["expiration"])
     strike, strike_text = _numbers(raw["strike"])
-    right = raw["right"].astype("string").str.strip().str.lower().map(RIGHT_WORDS)
+    codes, spellings = pd.factorize(raw["right"].astype("string").str.strip().str.lower(), use_na_sentinel=True)
+    right = pd.Series(np.append(pd.Series(spellings).map(RIGHT_WORDS).to_numpy(dtype=object), None)[codes])
     bid, bid_text = _numbers(raw["bid"])
     ask, ask_text = _numbers(raw["ask"])
     optional = {name: _numbers(raw[name]) for name in OPTIONAL_COLUMNS if name in raw}
@@ -333,7 +345,8 @@ def read_option_quotes(
     crossed = (frame["bid"] > frame["ask"]).to_numpy()
     one_sided = (frame["bid"].isna() | frame["ask"].isna()).to_numpy()
     kept = frame.loc[~crossed & ~one_sided].reset_index(drop=True)
-    kept["expiration"] = kept["expiration"].dt.date
+    codes, expirations = pd.factorize(kept["expiration"])
+    kept["expiration"] = np.asarray(pd.DatetimeIndex(expirations).date, dtype=object)[codes]
     report = QuoteImportReport(
         files=tuple(p.path for p in parts),
         rows_read=len(frame),
@@ -346,20 +359,23 @@ def read_option_quotes(
 def _by_underlying(
     kept: pd.DataFrame, read: pd.DataFrame, crossed: np.ndarray, one_sided: np.ndarray
 ) -> tuple[UnderlyingImport, ...]:
+    """One summary per underlying read, also when every row of it was dropped."""
     by_underlying = read["underlying"].to_numpy()
     crossed_by = pd.Series(crossed).groupby(by_underlying).sum()
     one_sided_by = pd.Series(one_sided).groupby(by_underlying).sum()
-    days = kept["ts"].dt.tz_convert(NEW_YORK).dt.date
+    days = pd.Series(kept["ts"].dt.tz_convert(NEW_YORK).dt.tz_localize(None).to_numpy().astype("datetime64[D]"))
+    kept_rows = kept.groupby("underlying", sort=True).groups
     summaries = []
-    for underlying, rows in kept.groupby("underlying", sort=True).groups.items():
-        part = kept.loc[rows]
+    for underlying in sorted(set(by_underlying)):
+        rows = kept_rows.get(underlying, pd.Index([], dtype=np.int64))
+        part, part_days = kept.loc[rows], days.loc[rows]
         summaries.append(UnderlyingImport(
             underlying=str(underlying),
             rows=len(part),
             contracts=len(part[["expiration", "strike", "right"]].drop_duplicates()),
-            days=int(days.loc[rows].nunique()),
-            first_day=days.loc[rows].min(),
-            last_day=days.loc[rows].max(),
+            days=int(part_days.nunique()),
+            first_day=part_days.min().date() if len(part) else None,
+            last_day=part_days.max().date() if len(part) else None,
             crossed=int(crossed_by.get(underlying, 0)),
             one_sided=int(one_sided_by.get(underlying, 0)),
             locked=int((part["bid"] == part["ask"]).sum()),
@@ -382,7 +398,7 @@ def summary_table(report: QuoteImportReport, chain_store: Path, dry_run: bool = 
         table.add_column(name, justify="left" if name in ("symbol", "first", "last") else "right", no_wrap=True)
     for u in report.underlyings:
         table.add_row(
-            u.underlying, f"{u.rows:,}", f"{u.contracts:,}", f"{u.days:,}", str(u.first_day), str(u.last_day),
+            u.underlying, f"{u.rows:,}", f"{u.contracts:,}", f"{u.days:,}", str(u.first_day or "-"), str(u.last_day or "-"),
             f"{u.crossed:,}", f"{u.one_sided:,}",
         )
     return table
