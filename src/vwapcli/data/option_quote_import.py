@@ -238,8 +238,10 @@ def _read_quote_file(path: Path, column_map: Mapping[str, str], tz: str | None) 
     underlying, bad_underlying = _check_underlyings(raw["underlying"])
     expiration = _expiration_days(raw["expiration"])
     strike, strike_text = _numbers(raw["strike"])
+    # Each spelling looked up once; code -1 (missing) takes the None appended last.
     codes, spellings = pd.factorize(raw["right"].astype("string").str.strip().str.lower(), use_na_sentinel=True)
-    right = pd.Series(np.append(pd.Series(spellings).map(RIGHT_WORDS).to_numpy(dtype=object), None)[codes])
+    rights = [*(RIGHT_WORDS.get(str(s)) for s in spellings), None]
+    right = pd.Series(np.asarray(rights, dtype=object)[codes])
     bid, bid_text = _numbers(raw["bid"])
     ask, ask_text = _numbers(raw["ask"])
     optional = {name: _numbers(raw[name]) for name in OPTIONAL_COLUMNS if name in raw}
