@@ -30,7 +30,7 @@ Kept or dropped, and why (each counted in the report):
 * locked (bid == ask): kept; chain mode refuses it at lookup with its own skip reason.
 * one-sided (bid or ask empty / NaN: no one on that side, e.g. 829 Lean SPX rows with
   bid_size 0): dropped. No mid exists either.
-* zero bid (bid 0, ask > 0): kept. Real far out-of-the-money books are 0 / 0.01 (a third
+* zero bid (bid 0, ask > 0): kept. Real far out-of-the-money books are 0 / 0.01 (a quarter
   of the real SPY 0DTE file); dropping them would hide the tick floor the model fits.
 """
 
