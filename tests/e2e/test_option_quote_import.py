@@ -189,3 +189,14 @@ def test_map_without_option_quotes_and_repair_with_them_are_refused(tmp_path: Pa
     code, text = run_cli(fetch_quotes(quotes, tmp_path / "d", "--repair"), capsys, monkeypatch)
     assert code == 2 and "--repair does not apply" in text
     assert not (tmp_path / "d").exists()
+
+
+def test_symbols_choose_which_underlyings_are_imported(tmp_path: Path, capsys, monkeypatch) -> None:
+    quotes = tmp_path / "q.csv"
+    quotes.write_text(NATIVE_CSV + NATIVE_CSV.splitlines()[1].replace("SPY", "QQQ") + "\n")
+    store = tmp_path / "data"
+    code, text = run_cli(fetch_quotes(quotes, store, "--symbols", "QQQ"), capsys, monkeypatch)
+    assert code == 0, text
+    assert [p.relative_to(store / "options").parts[0] for p in (store / "options").rglob("*.parquet")] == ["underlying=QQQ"]
+    code, text = run_cli(fetch_quotes(quotes, store, "--symbols", "IWM"), capsys, monkeypatch)
+    assert code == 2 and "no option quotes for IWM (underlyings: QQQ, SPY)" in " ".join(text.split())
