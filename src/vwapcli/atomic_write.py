@@ -5,13 +5,19 @@ file or the new one, never half of one, and an interrupted write must leave no d
 it could mistake for data. So every file goes to a hidden temporary sibling (leading
 dot: dataset scans skip it) and is renamed over its final name with ``os.replace``,
 which is atomic on POSIX; on any failure, Ctrl-C included, the temporary is removed.
+
+Several files that only make sense together (an import's day files) go through
+:func:`atomic_write_all`: every file is staged first, then all are renamed into place,
+and a failure while renaming puts the earlier ones back, so the folder ends as it was
+or with all of them.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -30,12 +36,8 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     same folder (created empty), which then replaces ``path``. Creates the folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    temporary = Path(name)
+    temporary = _stage(path, write)
     try:
-        write(temporary)
-        os.chmod(temporary, FILE_MODE)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -50,3 +52,80 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """:func:`atomic_write` of UTF-8 text, newlines written as given."""
     atomic_write(path, lambda temporary: temporary.write_text(text, encoding="utf-8", newline=""))
+
+
+def _stage(path: Path, write: Callable[[Path], object], suffix: str = ".tmp") -> Path:
+    """A hidden, fully written sibling of ``path`` (removed again if ``write`` fails)."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        os.chmod(temporary, FILE_MODE)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def _keep_copy(path: Path) -> Path:
+    """A hidden copy of ``path`` to put back on rollback (a hard link where possible)."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent)
+    os.close(handle)
+    backup = Path(name)
+    backup.unlink()
+    try:
+        os.link(path, backup)
+    except OSError:
+        shutil.copy2(path, backup)
+    return backup
+
+
+def _new_folders(folder: Path) -> list[Path]:
+    """The folders ``mkdir(parents=True)`` is about to create, outermost first."""
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    return missing[::-1]
+
+
+def atomic_write_all(files: Sequence[tuple[Path, Callable[[Path], object]]]) -> None:
+    """Publish several files together, all or none (module docstring).
+
+    Stage: each ``write(temporary)`` fills a hidden sibling of its path (folders created
+    as needed). Publish: each temporary replaces its path, the old file kept aside first.
+    On any failure, Ctrl-C included, files already published are put back (or removed
+    when they were new), every temporary and every folder this call created is removed,
+    and the exception propagates.
+    """
+    created: list[Path] = []
+    staged: list[tuple[Path, Path]] = []
+    published: list[tuple[Path, Path | None]] = []
+    try:
+        for path, write in files:
+            path = Path(path)
+            created.extend(_new_folders(path.parent))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staged.append((_stage(path, write), path))
+        for temporary, path in staged:
+            published.append((path, _keep_copy(path) if path.exists() else None))
+            os.replace(temporary, path)
+    except BaseException:
+        for path, backup in reversed(published):
+            if backup is not None:
+                os.replace(backup, path)
+                # rename() between two links of one file (the failure came before this
+                # path was replaced) does nothing: the backup name is still there.
+                backup.unlink(missing_ok=True)
+            else:
+                path.unlink(missing_ok=True)
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        for folder in reversed(created):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
+    for _, backup in published:
+        if backup is not None:
+            backup.unlink(missing_ok=True)

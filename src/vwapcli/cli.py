@@ -173,11 +173,12 @@ def fetch(
     end: EndOption = None,
     store: StoreOption = DEFAULT_STORE,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic generator.")] = 7,
-    path: Annotated[Path | None, typer.Option("--path", help="csv: a file or folder of CSV/Parquet bars.")] = None,
-    tz: Annotated[str | None, typer.Option("--tz", help="csv: timezone of naive timestamps (else inferred and stated).")] = None,
+    path: Annotated[Path | None, typer.Option("--path", help="csv: a file or folder of CSV/Parquet bars (option quotes with --option-quotes).")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="csv: timezone of naive timestamps (bars: else New York, stated; option quotes: else refused).")] = None,
+    column_map: Annotated[list[str] | None, typer.Option("--map", help="csv --option-quotes: VENDOR_COLUMN=NAME renames a vendor column (repeatable), e.g. --map quote_datetime=ts --map option_type=right.")] = None,
     repair: Annotated[bool, typer.Option("--repair", help="Drop rows that break a validation rule, and say how many.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the sessions that would be fetched; write nothing.")] = False,
-    option_quotes: Annotated[bool, typer.Option("--option-quotes", help="polygon/databento: also fetch option quotes for the chain pricer.")] = False,
+    option_quotes: Annotated[bool, typer.Option("--option-quotes", help="csv: import option-quote files (ts, underlying, expiration, strike, right, bid, ask) into the chain store; polygon/databento: also fetch option quotes.")] = False,
     chain_store: Annotated[Path | None, typer.Option("--chain-store", help="Option-quote store folder (default: the bar store).")] = None,
     timeframe: Annotated[str, typer.Option("--timeframe", help="Bar timeframe to write: 1m or 5m.")] = "1m",
     feed: Annotated[Feed | None, typer.Option("--feed", help="alpaca: sip (all venues; the free plan serves it up to 15 minutes ago, so requests end then) or iex (one venue, no delay). Default sip.")] = None,
@@ -186,15 +187,18 @@ def fetch(
     """Fill the bar store: synthetic data, the packaged sample, vendor files or a data provider.
 
     Example: vwapcli fetch --source synthetic --symbols SPY QQQ --start 2019-01-01 --end 2024-12-31 --store data
+
+    Option quotes: vwapcli fetch --source csv --option-quotes --path quotes/ --map quote_datetime=ts --tz America/New_York
     """
     from vwapcli.data.fetch import FetchRequest, run_fetch
+    from vwapcli.data.option_quote_import import parse_column_map
 
     first, last = _date_range(start, end)
     request = FetchRequest(
         source=source.value, store=store, symbols=tuple(_symbols(symbols, ctx)), start=first, end=last, seed=seed,
         path=path, tz=tz, repair=repair, dry_run=dry_run, timeframe=timeframe, option_quotes=option_quotes,
-        chain_store=chain_store, feed=feed.value if feed is not None else None,
-        requests_per_minute=requests_per_minute,
+        chain_store=chain_store, column_map=tuple(parse_column_map(column_map or []).items()),
+        feed=feed.value if feed is not None else None, requests_per_minute=requests_per_minute,
     )
     run_fetch(request, _env(ctx))
 
@@ -355,6 +359,31 @@ def options_validate(
         quotes=quotes, store=store, out=out, symbols=tuple(_symbols(symbols, ctx)), timeframe=timeframe, config=config,
     )
     run_options_validate(request, _env(ctx))
+@options_app.command("calibrate", context_settings=MULTI_VALUE)
+def options_calibrate(
+    ctx: typer.Context,
+    quotes: Annotated[Path, typer.Option("--quotes", help="Option-quote file or folder (the layout `fetch --option-quotes` reads).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Calibration YAML to write (e.g. configs/calibration/SPY.yaml).")],
+    store: StoreOption = DEFAULT_STORE,
+    symbols: SymbolsOption = None,
+    timeframe: Annotated[str | None, typer.Option("--timeframe", help="Bars to forecast vol from: 1m or 5m. Default: the config's.")] = None,
+    config: ConfigOption = None,
+    column_map: Annotated[list[str] | None, typer.Option("--map", help="VENDOR_COLUMN=NAME, as for fetch --option-quotes.")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="Timezone of naive quote timestamps (else refused).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+) -> None:
+    """Fit the option model's premium, smile, spread and overnight parameters to real quotes.
+
+    Example: vwapcli options calibrate --quotes quotes/SPY.parquet --store data --symbols SPY --timeframe 5m --out configs/calibration/SPY.yaml
+    """
+    from vwapcli.data.option_quote_import import parse_column_map
+    from vwapcli.options_calibrate import CalibrateRequest, run_options_calibrate
+
+    request = CalibrateRequest(
+        quotes=quotes, store=store, symbols=tuple(_symbols(symbols, ctx)), out=out, timeframe=timeframe,
+        config=config, column_map=tuple(parse_column_map(column_map or []).items()), tz=tz, force=force,
+    )
+    run_options_calibrate(request, _env(ctx))
 
 
 @app.command(context_settings=MULTI_VALUE)

@@ -42,6 +42,10 @@ class RunFolderExistsError(VwapcliError):
     """A run would overwrite an earlier run's folder."""
 
 
+class OutputExistsError(VwapcliError):
+    """A command would replace a file the user did not ask to replace (or write into a store it reads)."""
+
+
 class ProviderError(VwapcliError):
     """A market-data provider refused or failed (missing key, 401, exhausted retries)."""
 

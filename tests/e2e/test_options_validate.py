@@ -176,7 +176,7 @@ def _broken(quotes: pd.DataFrame, rule: str) -> pd.DataFrame:
         "negative price": (5, "ask", -0.02),
         "crossed": (7, "bid", 99.0),
         "strike <= 0": (4, "strike", -500.0),
-        "unknown right": (6, "right", "CALL"),
+        "unknown right": (6, "right", "X"),
     }[rule]
     frame.loc[row, column] = value
     return frame
@@ -185,12 +185,11 @@ def _broken(quotes: pd.DataFrame, rule: str) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("rule", "needles"),
     [
-        ("missing column", ["quotes.parquet", "missing column 'strike'"]),
-        ("negative price", ["row 5", "ask must be a price >= 0"]),
-        ("crossed", ["row 7", "crossed quote: bid > ask"]),
-        ("strike <= 0", ["row 4", "strike must be a number > 0"]),
-        ("expiry before the quote", ["row 0", "expiration is before the quote's trade date"]),
-        ("unknown right", ["row 6", "right must be 'C' or 'P'"]),
+        ("missing column", ["quotes.parquet", "missing column(s) strike"]),
+        ("negative price", ["row 5", "negative price: ask '-0.02'"]),
+        ("strike <= 0", ["row 4", "strike '-500.0' is not > 0"]),
+        ("expiry before the quote", ["row 0", "expiration '2024-06-20' is before the quote's New York date"]),
+        ("unknown right", ["row 6", "unknown right 'X'"]),
         ("no bars", ["row 0", "underlying QQQ has no 5m bars"]),
     ],
 )
@@ -205,6 +204,24 @@ def test_bad_quotes_are_one_line_with_exit_2_and_nothing_written(
     code, text = run_cli(validate_args(path, store, out), capsys, monkeypatch)
     assert_clean_failure(code, text, out, *needles)
     assert [p.name for p in tmp_path.iterdir()] == ["quotes.parquet"]  # no staging folder left either
+
+
+def test_a_crossed_quote_is_dropped_as_the_import_drops_it_and_the_rest_is_validated(
+    synthetic: tuple[Path, Path, pd.DataFrame], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Row 7 crossed (bid 99 > ask): one quote file reader for fetch, calibrate and validate
+    (data.option_quote_import), which drops crossed rows with a count; legs.parquet holds the others."""
+    store, _, quotes = synthetic
+    path = tmp_path / "quotes.parquet"
+    crossed = quotes.copy()
+    crossed.loc[7, "bid"] = 99.0
+    crossed.to_parquet(path)
+    out = tmp_path / "validation"
+    assert run_cli(validate_args(path, store, out), capsys, monkeypatch)[0] == 0
+    legs = pd.read_parquet(out / "legs.parquet")
+    assert len(legs) == len(quotes) - 1
+    assert 99.0 not in set(legs["bid"])
 
 
 @pytest.mark.skipif(not (REAL_QUOTES.is_file() and REAL_BARS.is_file()), reason="real option data absent")

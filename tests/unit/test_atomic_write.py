@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vwapcli.atomic_write import FILE_MODE, atomic_write, atomic_write_text
+from vwapcli.atomic_write import FILE_MODE, atomic_write, atomic_write_all, atomic_write_text
 
 
 def test_a_write_replaces_the_file_and_leaves_no_temporary_behind(tmp_path: Path) -> None:
@@ -37,3 +37,51 @@ def test_published_files_get_the_umask_mode_not_the_private_temporary_mode(tmp_p
     target = tmp_path / "x.txt"
     atomic_write_text(target, "x")
     assert os.stat(target).st_mode & 0o777 == FILE_MODE
+
+
+def test_several_files_are_published_together(tmp_path: Path) -> None:
+    old = tmp_path / "a" / "x.txt"
+    atomic_write_text(old, "old\n")
+    new = tmp_path / "b" / "c" / "y.txt"
+    atomic_write_all([
+        (old, lambda t: t.write_text("new\n")),
+        (new, lambda t: t.write_text("y\n")),
+    ])
+    assert (old.read_text(), new.read_text()) == ("new\n", "y\n")
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["x.txt", "y.txt"]
+
+
+def test_a_failure_while_staging_publishes_nothing_and_removes_new_folders(tmp_path: Path) -> None:
+    old = tmp_path / "a" / "x.txt"
+    atomic_write_text(old, "old\n")
+
+    def fail(temporary: Path) -> None:
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        atomic_write_all([(old, lambda t: t.write_text("new\n")), (tmp_path / "b" / "c" / "y.txt", fail)])
+    assert old.read_text() == "old\n"
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["a", "a/x.txt"]
+
+
+def test_a_failure_while_renaming_puts_the_published_files_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second rename fails (as Ctrl-C there would): the first file, already replaced,
+    gets its old content back and the new third file never appears."""
+    first, second, third = tmp_path / "1.txt", tmp_path / "2.txt", tmp_path / "3.txt"
+    atomic_write_text(first, "old 1\n")
+    atomic_write_text(second, "old 2\n")
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def replace_then_interrupt(source: str | Path, target: str | Path) -> None:
+        calls.append(Path(target).name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_all([(p, lambda t, p=p: t.write_text(f"new {p.name}\n")) for p in (first, second, third)])
+    monkeypatch.undo()
+    assert (first.read_text(), second.read_text()) == ("old 1\n", "old 2\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.txt", "2.txt"]

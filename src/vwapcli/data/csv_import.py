@@ -78,7 +78,8 @@ def _find(columns: dict[str, str], aliases: tuple[str, ...]) -> str | None:
     return None
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def read_vendor_table(path: Path) -> pd.DataFrame:
+    """One CSV or Parquet file as read, columns untouched; unreadable -> one-line error."""
     name = path.name.lower()
     if name.endswith(PARQUET_SUFFIXES):
         return read_parquet_file(path)
@@ -112,8 +113,15 @@ def _epoch_unit(values: np.ndarray) -> str:
     return "ns"
 
 
-def parse_timestamps(raw: pd.Series, path: Path, tz: str | None) -> tuple[pd.Series, str]:
-    """Vendor time column -> tz-aware UTC timestamps, plus a sentence saying how it was read."""
+def parse_timestamps(
+    raw: pd.Series, path: Path, tz: str | None, assume_tz: str | None = DEFAULT_NAIVE_TZ
+) -> tuple[pd.Series, str]:
+    """Vendor time column -> tz-aware UTC timestamps, plus a sentence saying how it was read.
+
+    Naive times are read in ``tz`` (``--tz``), else in ``assume_tz`` (said in the note);
+    with neither they are refused: option quotes take no guess (a wrong zone moves every
+    quote across the expiry's close).
+    """
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         note = "timezone-aware timestamps kept"
         if tz:
@@ -147,7 +155,15 @@ def parse_timestamps(raw: pd.Series, path: Path, tz: str | None) -> tuple[pd.Ser
         if naive.isna().sum() > text.isna().sum():
             naive = pd.to_datetime(text, errors="coerce", format="mixed")
         _raise_unparsed(naive, text, path)
-    zone_name = tz or DEFAULT_NAIVE_TZ
+    if tz is None and assume_tz is None:
+        present = np.flatnonzero(naive.notna().to_numpy())
+        row = int(present[0]) if present.size else 0
+        shown = naive.iloc[row] if present.size else "NaT"
+        raise DataValidationError(
+            f"{path}: row {row} ({shown}): timestamp without timezone "
+            "(rule: give times with a UTC offset, or name their zone with --tz ZONE)"
+        )
+    zone_name = tz or assume_tz or DEFAULT_NAIVE_TZ
     zone = _zone(zone_name, path)
     localized = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
     lost = localized.isna() & naive.notna()
@@ -160,7 +176,7 @@ def parse_timestamps(raw: pd.Series, path: Path, tz: str | None) -> tuple[pd.Ser
     if tz:
         note = f"naive timestamps read as {zone_name} (--tz)"
     else:
-        note = f"timestamps had no timezone: assumed {DEFAULT_NAIVE_TZ} (pass --tz to override)"
+        note = f"timestamps had no timezone: assumed {zone_name} (pass --tz to override)"
     return localized.dt.tz_convert("UTC"), note
 
 
@@ -174,7 +190,7 @@ def _raise_unparsed(parsed: pd.Series, text: pd.Series, path: Path) -> None:
 def read_vendor_file(path: Path | str, tz: str | None = None) -> VendorFrame:
     """Read one vendor file into columns ts (UTC), open, high, low, close, volume [, symbol]."""
     path = Path(path)
-    table = _read_table(path)
+    table = read_vendor_table(path)
     columns = {_normalized(c): c for c in table.columns}
     ts_column = _find(columns, TS_ALIASES[:4])
     if ts_column is None and "date" in columns and "time" in columns:

@@ -1,7 +1,9 @@
 """``vwapcli fetch``: fill the bar store from one source, then show what is in it.
 
 Sources: ``synthetic`` (seeded generator), ``sample`` (the packaged synthetic sample),
-``csv`` / ``parquet`` (vendor files, see :mod:`vwapcli.data.csv_import`), or any market-data
+``csv`` / ``parquet`` (vendor files, see :mod:`vwapcli.data.csv_import`; with
+``--option-quotes``, quote files into the option-quote store, see
+:mod:`vwapcli.data.option_quote_import`), or any market-data
 provider from :mod:`vwapcli.data.providers` (imported lazily, so the core install never
 needs vendor SDKs). Every path goes through ``BarStore.write_bars``: validated, atomic,
 idempotent (re-fetching a range replaces it). Synthetic data says so in the summary.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,9 @@ import pandas as pd
 from rich.table import Table
 
 from vwapcli.data.csv_import import import_bars
+from vwapcli.data.option_quote_import import quote_files, read_option_quotes
+from vwapcli.data.option_quote_import import summary_table as quote_summary_table
+from vwapcli.data.option_quotes import write_option_quotes
 from vwapcli.data.sample import SAMPLE_PROVENANCE, SAMPLE_SYMBOLS, write_sample
 from vwapcli.data.sessions import DateLike, SessionCalendar, as_date, assign_sessions
 from vwapcli.data.store import BarStore, normalize_symbol
@@ -82,7 +87,9 @@ class FetchRequest:
     offending rows (counted in the summary) instead of failing; ``dry_run`` validates and
     reports without writing. ``option_quotes`` (polygon, databento) also fills the
     option-quote store read by ``pricing_source: chain`` (``chain_store``, default: the
-    bar store's root). ``feed`` (alpaca: sip | iex) and ``requests_per_minute`` (the plan's
+    bar store's root); with ``csv``/``parquet`` it imports quote files instead of bars,
+    ``column_map`` renaming vendor columns (``option_quote_import.parse_column_map``).
+    ``feed`` (alpaca: sip | iex) and ``requests_per_minute`` (the plan's
     limit; 0: no pacing) configure a provider.
     """
 
@@ -99,6 +106,7 @@ class FetchRequest:
     timeframe: str = "1m"
     option_quotes: bool = False
     chain_store: Path | None = None
+    column_map: tuple[tuple[str, str], ...] = ()
     feed: str | None = None
     requests_per_minute: float | None = None
 
@@ -122,6 +130,11 @@ def run_fetch(request: FetchRequest, env: Env) -> list[FetchSummaryRow]:
         request=request, kind=kind, store=BarStore(request.store),
         symbols=[normalize_symbol(s) for s in request.symbols], calendar=SessionCalendar(), env=env,
     )
+    if request.option_quotes and kind in QUOTE_FILE_SOURCES:
+        _import_option_quote_files(job)
+        return []
+    if request.column_map:
+        raise StoreError("fetch: --map renames option-quote columns; use it with --source csv --option-quotes")
     handler = FETCHERS.get(kind, _fetch_from_provider)
     rows = handler(job)
     env.console.print(summary_table(rows, source=kind, store=job.store, dry_run=request.dry_run))
@@ -187,6 +200,43 @@ def _fetch_files(job: FetchJob) -> list[FetchSummaryRow]:
     ]
 
 
+def _import_option_quote_files(job: FetchJob) -> None:
+    """Quote files (``--path``) into the option-quote store, all files or none.
+
+    Re-importing a day replaces that (underlying, expiry, day) file whole, as re-fetching
+    bars replaces their sessions; other expiries and days stay.
+    """
+    request, kind, console = job.request, job.kind, job.env.console
+    if request.path is None:
+        raise StoreError(f"fetch {kind} --option-quotes: --path is required (a quote file or a folder of them)")
+    if request.repair:
+        raise StoreError(
+            f"fetch {kind} --option-quotes: --repair does not apply (crossed and one-sided quotes are "
+            "always dropped and counted; any other bad row is an error to fix in the file)"
+        )
+    files = quote_files(request.path)
+    with job.env.progress.bar("read option quotes", len(files), "files") as advance:
+        quotes, report = read_option_quotes(files, dict(request.column_map), request.tz, on_file=advance)
+    if job.symbols:
+        present = {u.underlying for u in report.underlyings}
+        absent = [s for s in job.symbols if s not in present]
+        if absent:
+            raise StoreError(
+                f"{request.path}: no option quotes for {', '.join(absent)} (underlyings: {', '.join(sorted(present))})"
+            )
+        quotes = quotes[quotes["underlying"].isin(job.symbols)].reset_index(drop=True)
+        report = replace(report, underlyings=tuple(u for u in report.underlyings if u.underlying in job.symbols))
+    root = Path(request.chain_store) if request.chain_store is not None else job.store.root
+    written: list[Path] = []
+    if not request.dry_run:
+        with job.env.progress.bar("write option quotes", 1, "store") as advance:
+            written = write_option_quotes(root, quotes.rename(columns={"expiration": "expiry"}), source=str(request.path))
+            advance(1)
+    console.print(quote_summary_table(report, root, dry_run=request.dry_run))
+    files_note = "nothing written (dry run)" if request.dry_run else f"{len(written):,} day files written"
+    console.print(f"{report.line()}; {files_note}")
+
+
 def _fetch_from_provider(job: FetchJob) -> list[FetchSummaryRow]:
     """A market-data vendor (``vwapcli.data.providers``, imported only now): the provider
     layer plans the missing sessions and writes chunk by chunk through ``BarStore.write_bars``."""
@@ -233,6 +283,9 @@ def _fetch_from_provider(job: FetchJob) -> list[FetchSummaryRow]:
             ))
     return rows
 
+
+#: Local sources whose files may hold option quotes (``--option-quotes``).
+QUOTE_FILE_SOURCES = ("csv", "parquet")
 
 #: One handler per local source; any other name is a market-data provider.
 FETCHERS: dict[str, Callable[[FetchJob], list[FetchSummaryRow]]] = {

@@ -5,9 +5,10 @@ Layout (hive-style folders, one file per underlying, expiry and trade date)::
     <root>/options/underlying=SPY/expiry=2024-03-15/date=2024-03-14/part-0.parquet
 
 with columns ``ts`` (timestamp[ns, UTC], quote time), ``strike``, ``right`` ("C"/"P"),
-``bid``, ``ask`` and optionally ``bid_size``, ``ask_size``, ``iv``; the folder names carry
-underlying, expiry and the New York trade date. A file is the unit of replacement:
-writing a day again replaces that day's quotes for that expiry.
+``bid``, ``ask`` and optionally ``bid_size``, ``ask_size``, ``iv``, ``underlying_price``;
+the folder names carry underlying, expiry and the New York trade date. A file is the unit
+of replacement: writing a day again replaces that day's quotes for that expiry, and one
+write publishes all its files or none (``atomic_write_all``).
 
 This is data, like the bar store: providers write it (``vwapcli fetch --option-quotes``)
 and the options layer's ``ChainQuoteSource`` reads it through :class:`OptionQuoteStore`;
@@ -27,12 +28,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vwapcli.atomic_write import atomic_write
+from vwapcli.atomic_write import atomic_write_all
 from vwapcli.core.types import MICROS_PER_DOLLAR, NEW_YORK
 from vwapcli.errors import DataValidationError, StoreError
 
 OPTION_QUOTE_COLUMNS = ("ts", "underlying", "expiry", "strike", "right", "bid", "ask")
-OPTIONAL_QUOTE_COLUMNS = ("bid_size", "ask_size", "iv")
+OPTIONAL_QUOTE_COLUMNS = ("bid_size", "ask_size", "iv", "underlying_price")
 # Day files an OptionQuoteStore keeps open: a backtest walks forward through the days.
 CACHED_DAY_FILES = 32
 
@@ -61,8 +62,10 @@ def write_option_quotes(
 ) -> list[Path]:
     """Validate and store option quotes, one atomic file per (underlying, expiry, trade date).
 
-    Each file is written to a temporary name and renamed into place, so a reader sees the
-    old day or the new day, never half of one; writing the same day again replaces it.
+    Every file is staged under a temporary name, then all are renamed into place
+    (``atomic_write_all``), so a reader sees the old day or the new day, never half of
+    one, and a failed or interrupted write leaves the store as it was; writing the same
+    day again replaces it.
     Crossed or locked quotes are stored as they came (they are real data) and rejected
     at lookup time. Returns the files written, in sorted order.
     """
@@ -121,7 +124,7 @@ def write_option_quotes(
             "date": trade_date,
         }
     )
-    written: list[Path] = []
+    files: list[tuple[Path, partial[None]]] = []
     for (underlying, exp, day), rows in keys.groupby(
         ["underlying", "expiry", "date"], sort=True
     ).groups.items():
@@ -130,9 +133,9 @@ def write_option_quotes(
         )
         path = option_quotes_path(root, str(underlying), exp, day)
         table = pa.Table.from_pandas(part, preserve_index=False)
-        atomic_write(path, partial(pq.write_table, table))
-        written.append(path)
-    return written
+        files.append((path, partial(pq.write_table, table)))
+    atomic_write_all(files)
+    return [path for path, _ in files]
 
 
 @dataclass(frozen=True)
@@ -206,72 +209,11 @@ class OptionQuoteStore:
 
 
 # --------------------------------------------------------------------------- quote files
-QUOTE_FILE_COLUMNS = ("ts", "underlying", "expiration", "strike", "right", "bid", "ask")
-QUOTE_FILE_SUFFIXES = (".parquet", ".csv")
-
-
 def read_quote_file(path: Path | str) -> pd.DataFrame:
-    """A quote file a user holds, validated (the layout of ``../shared/data/real/options/*quotes*.parquet``).
+    """A quote file a user holds (the layout of ``../shared/data/real/options/*quotes*.parquet``
+    or CSV), validated exactly as ``fetch --option-quotes`` validates it: the one reader,
+    :func:`vwapcli.data.option_quote_import.read_option_quotes` (one line naming file, row
+    and rule; crossed and one-sided quotes dropped and counted there)."""
+    from vwapcli.data.option_quote_import import read_option_quotes
 
-    Columns: ``ts`` (quote time, timezone-aware; a CSV spells it ISO-8601 with its offset),
-    ``underlying``, ``expiration`` (date), ``strike``, ``right`` (C/P), ``bid``, ``ask``;
-    optionally ``underlying_price`` (spot at ``ts``; null where the source had none),
-    ``bid_size``, ``ask_size``, ``iv``; any other column is carried along. Returned in file
-    order with ``underlying``/``right`` upper-case, ``expiration`` as dates and ``ts`` UTC.
-
-    Bad input is one ``DataValidationError`` naming the file, the row (0-based, in file
-    order) and the rule, so nothing downstream runs on it: a missing column, a ``ts`` without
-    a timezone, an unknown right, strike <= 0, a negative or missing bid/ask, a crossed
-    quote (bid > ask; a locked bid == ask is a real quote), an expiration before the quote's
-    New York trade date, an ``underlying_price`` <= 0, or no rows at all.
-    """
-    path = Path(path)
-    source = str(path)
-    if path.suffix.lower() not in QUOTE_FILE_SUFFIXES:
-        raise DataValidationError(f"{source}: option quotes are read from .parquet or .csv files")
-    if not path.is_file():
-        raise DataValidationError(f"{source}: no such option-quote file")
-    try:
-        frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
-    except (OSError, ValueError, pa.ArrowException) as error:
-        raise DataValidationError(f"{source}: unreadable option-quote file ({error})") from None
-    missing = [c for c in QUOTE_FILE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise DataValidationError(f"{source}: missing column {missing[0]!r} (need {', '.join(QUOTE_FILE_COLUMNS)})")
-    if frame.empty:
-        raise DataValidationError(f"{source}: no quotes in the file")
-    frame = frame.reset_index(drop=True)
-    ts = frame["ts"]
-    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
-        try:
-            ts = pd.to_datetime(ts, utc=False, format="ISO8601")
-        except (ValueError, TypeError):
-            raise DataValidationError(f"{source}: column 'ts' must hold timestamps") from None
-        if not isinstance(ts.dtype, pd.DatetimeTZDtype):
-            raise DataValidationError(f"{source}: column 'ts' must be timezone-aware (e.g. 2026-07-17T13:34:11Z)")
-    frame["ts"] = ts.dt.tz_convert("UTC")
-    right = frame["right"].astype(str).str.strip().str.upper()
-    _fail(source, np.flatnonzero(~right.isin(["C", "P"]).to_numpy()), "right must be 'C' or 'P'")
-    frame["right"] = right
-    frame["underlying"] = frame["underlying"].astype(str).str.strip().str.upper()
-    strike = pd.to_numeric(frame["strike"], errors="coerce").to_numpy(dtype=np.float64)
-    _fail(source, np.flatnonzero(~(np.isfinite(strike) & (strike > 0))), "strike must be a number > 0")
-    prices = {}
-    for column in ("bid", "ask"):
-        prices[column] = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
-        _fail(source, np.flatnonzero(~(np.isfinite(prices[column]) & (prices[column] >= 0))),
-              f"{column} must be a price >= 0")
-    _fail(source, np.flatnonzero(prices["bid"] > prices["ask"]), "crossed quote: bid > ask")
-    if "underlying_price" in frame.columns:
-        spot = pd.to_numeric(frame["underlying_price"], errors="coerce").to_numpy(dtype=np.float64)
-        _fail(source, np.flatnonzero(spot <= 0), "underlying_price must be > 0 where given")
-    try:
-        expiration = pd.to_datetime(frame["expiration"]).dt.date
-    except (ValueError, TypeError):
-        raise DataValidationError(f"{source}: column 'expiration' must hold dates") from None
-    trade_date = frame["ts"].dt.tz_convert(NEW_YORK).dt.date
-    _fail(source, np.flatnonzero((expiration < trade_date).to_numpy()), "expiration is before the quote's trade date")
-    frame["expiration"] = expiration
-    frame["strike"] = strike
-    frame["bid"], frame["ask"] = prices["bid"], prices["ask"]
-    return frame
+    return read_option_quotes(Path(path))[0]

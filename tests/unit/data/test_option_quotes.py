@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -67,52 +66,5 @@ def test_a_csv_quote_file_with_offsets_in_its_times_reads_like_parquet(tmp_path:
     )
 
 
-def _break(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
-    if rule == "missing column":
-        return frame.drop(columns=["ask"])
-    if rule == "naive ts":
-        return frame.assign(ts=frame["ts"].dt.tz_localize(None))
-    row, column, value = {
-        "negative price": (2, "bid", -0.01),
-        "crossed": (3, "bid", 1.13),
-        "strike <= 0": (1, "strike", 0.0),
-        "unknown right": (2, "right", "X"),
-        "bad spot": (0, "underlying_price", -1.0),
-    }[rule]
-    frame.loc[row, column] = value
-    return frame
-
-
-@pytest.mark.parametrize(
-    ("rule", "message"),
-    [
-        ("missing column", "missing column 'ask'"),
-        ("naive ts", "column 'ts' must be timezone-aware"),
-        ("negative price", "row 2: bid must be a price >= 0"),
-        ("crossed", "row 3: crossed quote: bid > ask"),
-        ("strike <= 0", "row 1: strike must be a number > 0"),
-        ("unknown right", "row 2: right must be 'C' or 'P'"),
-        ("bad spot", "row 0: underlying_price must be > 0 where given"),
-    ],
-)
-def test_a_bad_quote_file_is_one_line_naming_file_row_and_rule(tmp_path: Path, rule: str, message: str) -> None:
-    path = tmp_path / "quotes.parquet"
-    _break(quote_file_frame(FILE_ROWS), rule).to_parquet(path)
-    with pytest.raises(DataValidationError, match=message) as raised:
-        read_quote_file(path)
-    assert str(raised.value).startswith(str(path)) and "\n" not in str(raised.value)
-
-
-def test_a_quote_for_an_expiry_before_its_trade_date_is_refused(tmp_path: Path) -> None:
-    """Quoted on 2024-03-15 (New York) for an expiry of 2024-03-14."""
-    path = tmp_path / "quotes.parquet"
-    quote_file_frame(FILE_ROWS, expiration=dt.date(2024, 3, 14)).to_parquet(path)
-    with pytest.raises(DataValidationError, match="row 0: expiration is before the quote's trade date"):
-        read_quote_file(path)
-
-
-def test_a_missing_or_foreign_quote_file_is_one_line(tmp_path: Path) -> None:
-    with pytest.raises(DataValidationError, match=r"quotes\.parquet: no such option-quote file"):
-        read_quote_file(tmp_path / "quotes.parquet")
-    with pytest.raises(DataValidationError, match=r"quotes\.xlsx: option quotes are read from \.parquet or \.csv files"):
-        read_quote_file(tmp_path / "quotes.xlsx")
+# The rules themselves (one line naming file, row and rule) are tested where the one
+# reader lives: tests/unit/data/test_option_quote_import.py and tests/e2e/test_option_quote_import.py.
