@@ -126,17 +126,24 @@ class CalibrationParams(_Frozen):
     @classmethod
     def load_for_symbol(cls, symbol: str, path: Path | str | None = None) -> CalibrationParams:
         """``path`` if given, else ``configs/calibration/<SYMBOL>.yaml``, else SPY's."""
-        if path is not None:
-            return cls.load(path)
-        for name in (symbol.upper(), "SPY"):
-            found = find_config_file(f"calibration/{name}.yaml")
-            if found is not None:
-                if name != symbol.upper():
-                    log.warning("no option-model calibration for %s: using %s's (%s)", symbol, name, found)
-                return cls.load(found)
-        raise ConfigError("configs/calibration/SPY.yaml not found in ./configs or the project checkout")
+        return cls.load(calibration_path(symbol, path))
 
     def dump(self, path: Path | str) -> None:
         """Write the file whole or not at all (plain YAML, keys in field order)."""
         payload = self.model_dump(mode="json")
         atomic_write_text(Path(path), yaml.safe_dump(payload, sort_keys=False, width=100))
+
+
+def calibration_path(symbol: str, path: Path | str | None = None) -> Path:
+    """The calibration file ``load_for_symbol`` reads for ``symbol`` (a run records it):
+    ``path`` if given, else ``configs/calibration/<SYMBOL>.yaml``, else SPY's, with a warning
+    (SPEC 7.1: a symbol without a calibration uses SPY's)."""
+    if path is not None:
+        return Path(path)
+    for name in (symbol.upper(), "SPY"):
+        found = find_config_file(f"calibration/{name}.yaml")
+        if found is not None:
+            if name != symbol.upper():
+                log.warning("no option-model calibration for %s: using %s's (%s)", symbol, name, found)
+            return found
+    raise ConfigError("configs/calibration/SPY.yaml not found in ./configs or the project checkout")
