@@ -57,9 +57,10 @@ def pricing_record(run: RunFolder) -> dict[str, Any]:
     }
 
 
-def _exit_counts(run: RunFolder) -> dict[str, int]:
+def _exit_counts(run: RunFolder) -> dict[str, int] | None:
+    """Trades per ``exit_priced_by`` value (None: the trade log predates the column)."""
     if "exit_priced_by" not in run.trades:
-        return {}
+        return None
     return {str(k): int(v) for k, v in run.trades["exit_priced_by"].astype(str).value_counts().items()}
 
 
@@ -81,7 +82,7 @@ def source_sentence(run: RunFolder) -> str:
         return f"model prices: {model_description(vol_model)}"
     head = f"real option quotes from the chain store {record.get('chain_store') or 'n/a'}"
     counts = _exit_counts(run)
-    if not counts:
+    if counts is None:
         return f"{head} (how the exits were priced is not recorded)"
     sentence = (f"{head}; {count(counts.get('model', 0))} of {count(len(run.trades))} exits had no "
                 f"quote and were priced by {model_description(vol_model)}")
