@@ -19,9 +19,21 @@ from rich.table import Table
 
 from vwapcli import __version__
 from vwapcli.app_config import AppConfig, StrategyChoice
+from vwapcli.config import OptionsConfig
 from vwapcli.core.types import SessionedBars
 from vwapcli.data.loading import BarRequest, MarketData, sessions_between
-from vwapcli.engine import BacktestResult, build_engine, plan_candidates
+from vwapcli.engine import (
+    MODEL_RISK_FILE,
+    MODEL_RISK_SCALES,
+    BacktestResult,
+    Engine,
+    QuoteSourceForScale,
+    build_engine,
+    configured_quote_source,
+    not_applicable_reason,
+    plan_candidates,
+    reprice_trades,
+)
 from vwapcli.env import Env, NoProgress, ProgressBars
 from vwapcli.run_folder import default_run_dir, staged_run_dir, write_table
 from vwapcli.runlog import run_log
@@ -59,6 +71,19 @@ def execute_backtest(
     ``replay`` feeds the strategies bar by bar, as paper trading would; the engine loop
     is the same either way, and so are the trades.
     """
+    return _execute(config, market_data, start, end, store, progress, replay)[0]
+
+
+def _execute(
+    config: AppConfig,
+    market_data: Mapping[str, SessionedBars],
+    start: dt.date | None,
+    end: dt.date | None,
+    store: Path,
+    progress: ProgressBars | None = None,
+    replay: bool = False,
+) -> tuple[BacktestResult, Engine]:
+    """:func:`execute_backtest` and the engine that ran it (model risk re-prices with it)."""
     from vwapcli.signal_run import compute_signals
 
     signals = compute_signals(config, market_data, start, end, replay=replay)
@@ -66,7 +91,22 @@ def execute_backtest(
     engine = build_engine(config, market_data, store)
     sessions = sessions_between(market_data, start, end)
     with (progress or NoProgress()).bar("backtest", len(sessions), "sessions") as advance:
-        return engine.run(candidates, sessions, config.enabled_strategy_names(), progress=advance)
+        result = engine.run(candidates, sessions, config.enabled_strategy_names(), progress=advance)
+    return result, engine
+
+
+def scaled_quote_sources(config: AppConfig, market_data: MarketData, store: Path) -> QuoteSourceForScale:
+    """The configured quote source with its vol level times ``s``, for model risk (SPEC 7.1).
+
+    ``s = 1.0`` builds exactly the source the run priced with (same function, same
+    arguments, and sources are pure functions of their arguments).
+    """
+    return lambda s: configured_quote_source(config, market_data, store, vol_scale=s)
+
+
+def model_risk_unavailable(options: OptionsConfig) -> str | None:
+    """Why this run gets no model-risk table (None: it gets one)."""
+    return not_applicable_reason(options)
 
 
 def summary_table(trades: pd.DataFrame, skipped: pd.DataFrame) -> Table:
@@ -107,11 +147,18 @@ def run_backtest(request: BacktestRequest, env: Env) -> Path:
     with staged_run_dir(run_dir) as staging, run_log(staging / "run.log"):
         market_data = bars.load(config.data, env.console)
         # After a fallback to the packaged sample, the run record names the store actually read.
-        result = execute_backtest(config, market_data, bars.start, bars.end, market_data.store, env.progress, request.replay)
+        result, engine = _execute(
+            config, market_data, bars.start, bars.end, market_data.store, env.progress, request.replay
+        )
         write_table(result.trades, staging / "trades.csv", staging / "trades.parquet")
         write_table(result.skipped, staging / "skipped.csv", None)
         write_table(result.equity, None, staging / "equity.parquet")
+        unavailable = model_risk_unavailable(config.options)
+        if unavailable is None:
+            sources = scaled_quote_sources(config, market_data, market_data.store)
+            write_table(reprice_trades(result.trades, engine, sources), None, staging / MODEL_RISK_FILE)
         record = run_record(config, market_data, sessions_between(market_data, bars.start, bars.end), request.command)
+        record["pricing"] = pricing_record(config.options, market_data, unavailable)
         (staging / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     env.console.print(summary_table(result.trades, result.skipped))
     if request.out is None:
@@ -142,6 +189,40 @@ def run_record(
         "data_provenance": {s: bar_store.provenance(s) for s in symbols},
         "versions": _versions(),
         "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def pricing_record(options: OptionsConfig, market_data: MarketData, model_risk_unavailable: str | None) -> dict[str, Any]:
+    """run.json "pricing": how the run's option prices were made, for the pages (SPEC 7.1, issue 11 item 7).
+
+    The source (model or chain, and the chain store read), the model (``vol_model``: the
+    flat model, or the session model and, per symbol, the calibration file it read with
+    the span it was fitted on and the error it states), and where model risk is. Recorded
+    at backtest time so the report needs no config or calibration file.
+    """
+    from vwapcli.options.calibration_file import CalibrationParams, calibration_path
+
+    vol_model = options.vol_model
+    calibrations: dict[str, Any] = {}
+    if vol_model == "session":  # the model of SPEC 7.1 (also behind chain-mode exits)
+        for symbol in sorted(market_data):
+            path = calibration_path(symbol, options.for_symbol(symbol).calibration_file)
+            params = CalibrationParams.load_for_symbol(symbol, path)
+            calibrations[symbol] = {
+                "file": str(path), "symbol": params.symbol,
+                "fitted_on": params.fitted_on, "error": params.error,
+            }
+    chain = options.pricing_source == "chain"
+    return {
+        "source": options.pricing_source,
+        "chain_store": (options.chain_store or str(market_data.store)) if chain else None,
+        "vol_model": vol_model,
+        "calibrations": calibrations,
+        "model_risk": {
+            "file": None if model_risk_unavailable else MODEL_RISK_FILE,
+            "scales": [] if model_risk_unavailable else list(MODEL_RISK_SCALES),
+            "not_applicable": model_risk_unavailable,
+        },
     }
 
 

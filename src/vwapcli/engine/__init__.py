@@ -13,7 +13,8 @@ depending on the account, so a sweep can share it across configurations:
 
 ``Engine`` (engine.py) holds a config and a pricer and runs stages 2-4; ``run`` adds the
 run folder's tables (tables.py); the sweep reads P&L and equity straight from ``walk``.
-``build_engine`` (build.py) is the one place a config becomes an engine.
+``build_engine`` (build.py) is the one place a config becomes an engine. ``reprice_trades``
+(model_risk.py) re-prices a finished run's trades with the vol level scaled (SPEC 7.1).
 """
 
 from vwapcli.engine.build import (
@@ -24,12 +25,21 @@ from vwapcli.engine.build import (
 )
 from vwapcli.engine.candidates import Candidate, plan_candidates
 from vwapcli.engine.engine import Engine
-from vwapcli.engine.fills import FilledTrade, fill_and_size
+from vwapcli.engine.fills import FilledTrade, exit_fill, fill_and_size, trade_pnl
+from vwapcli.engine.model_risk import (
+    MODEL_RISK_FILE,
+    MODEL_RISK_SCALES,
+    QuoteSourceForScale,
+    not_applicable_reason,
+    reprice_trades,
+)
 from vwapcli.engine.pricing import PricedCandidate, SpreadPricer, intrinsic_spread_value
 from vwapcli.engine.tables import SKIP_COLUMNS, TRADE_COLUMNS, BacktestResult
 from vwapcli.engine.walk import AccountWalk
 
 __all__ = [
+    "MODEL_RISK_FILE",
+    "MODEL_RISK_SCALES",
     "SKIP_COLUMNS",
     "TRADE_COLUMNS",
     "AccountWalk",
@@ -38,12 +48,17 @@ __all__ = [
     "Engine",
     "FilledTrade",
     "PricedCandidate",
+    "QuoteSourceForScale",
     "SpreadPricer",
     "build_engine",
     "build_pricer",
     "configured_quote_source",
     "exchange_sessions",
+    "exit_fill",
     "fill_and_size",
     "intrinsic_spread_value",
+    "not_applicable_reason",
     "plan_candidates",
+    "reprice_trades",
+    "trade_pnl",
 ]

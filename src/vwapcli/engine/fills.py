@@ -10,6 +10,8 @@ from vwapcli.engine.pricing import PricedCandidate
 from vwapcli.options.spreads import MIN_FILL, check_max_debit, fill_price
 from vwapcli.risk import contracts_for, round_trip_commission_per_contract
 
+CONTRACT_MULTIPLIER = 100.0  # shares per option contract
+
 
 @dataclass(frozen=True, slots=True)
 class FilledTrade:
@@ -47,11 +49,24 @@ def fill_and_size(
     contracts = contracts_for(entry_debit, start_of_day_equity, risk, commission)
     if contracts <= 0:
         return Skip(SkipReason.SIZE_ZERO, f"debit {entry_debit:.2f}")
-    if priced.exit_quoted:  # the run's quotes, or the model where the chain had none
-        exit_credit = fill_price(priced.exit, slippage, width)
-    else:  # intrinsic: a value, not a market; no slippage to apply
-        exit_credit = min(max(priced.exit.mid, MIN_FILL), width - MIN_FILL)
+    exit_credit = exit_fill(priced, slippage)
     commissions = round_trip_commission_per_contract(commission) * contracts
-    pnl = round((exit_credit - entry_debit) * 100.0 * contracts - commissions, 2)
+    pnl = trade_pnl(entry_debit, exit_credit, contracts, commissions)
     max_loss = round(entry_debit * 100.0 * contracts + commissions, 2)
     return FilledTrade(priced, contracts, entry_debit, exit_credit, commissions, pnl, max_loss)
+
+
+def exit_fill(priced: PricedCandidate, slippage: float) -> float:
+    """The closing credit per share (SPEC 7 fills): a quoted exit (the run's source, or the
+    model where the chain had none) fills at ``slippage``; an intrinsic exit is a value, not
+    a market, so it is only clipped to ``[0.01, width - 0.01]``."""
+    width = priced.spread.width
+    if priced.exit_quoted:
+        return fill_price(priced.exit, slippage, width)
+    return min(max(priced.exit.mid, MIN_FILL), width - MIN_FILL)
+
+
+def trade_pnl(entry_debit: float, exit_credit: float, contracts: int, commissions: float) -> float:
+    """Net dollars of a closed spread trade, rounded to cents: (credit - debit) x 100 x
+    contracts - commissions. The run and its re-pricings (model risk) share this one rule."""
+    return round((exit_credit - entry_debit) * CONTRACT_MULTIPLIER * contracts - commissions, 2)

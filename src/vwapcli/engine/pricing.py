@@ -159,21 +159,32 @@ class SpreadPricer:
             spread = self._spreads[spread_key] = self._spread(signal, candidate.session_date, spread_key[-1])
         if isinstance(spread, Skip):
             return spread
-        entry = self.spread_price(spread, signal.entry_time_ns, signal.P, "open")
+        return self.price_held(spread, signal.entry_time_ns, signal.P, candidate.exit_time_ns, candidate.underlying_exit)
+
+    def price_held(
+        self, spread: DebitSpread, entry_ts_ns: int, entry_spot: float, exit_ts_ns: int, exit_spot: float
+    ) -> PricedCandidate | Skip:
+        """A given spread bought at the entry and sold at the exit: its opening and closing
+        mid/natural (a Skip when the entry cannot be priced). An exit without a usable quote
+        is valued by ``exit_fallback`` (SPEC 7 chain mode). Re-pricing a run's trades with
+        another source (model risk) goes through here with the trade's own spread."""
+        entry = self.spread_price(spread, entry_ts_ns, entry_spot, "open")
         if isinstance(entry, Skip):
             return entry
-        exit_price = self.spread_price(spread, candidate.exit_time_ns, candidate.underlying_exit, "close")
+        exit_price = self.spread_price(spread, exit_ts_ns, exit_spot, "close")
         if isinstance(exit_price, Skip):
-            return self._unquoted_exit(spread, entry, candidate)
+            return self._unquoted_exit(spread, entry, exit_ts_ns, exit_spot)
         return PricedCandidate(spread, entry, exit_price)
 
-    def _unquoted_exit(self, spread: DebitSpread, entry: SpreadPrice, candidate: Candidate) -> PricedCandidate:
+    def _unquoted_exit(
+        self, spread: DebitSpread, entry: SpreadPrice, exit_ts_ns: int, exit_spot: float
+    ) -> PricedCandidate:
         """SPEC 7 chain mode, no quote at the exit: the model's price at that instant (the
         exit is forced by the underlying; a trader still gets a market, not the payoff at
         expiry). Intrinsic only when the model cannot price it either, flagged."""
         if self.exit_fallback is not None:
-            modelled = price_spread(self.exit_fallback, spread, candidate.exit_time_ns, candidate.underlying_exit, "close")
+            modelled = price_spread(self.exit_fallback, spread, exit_ts_ns, exit_spot, "close")
             if not isinstance(modelled, Skip):
                 return PricedCandidate(spread, entry, modelled, EXIT_BY_MODEL)
-        intrinsic = intrinsic_spread_value(spread, candidate.underlying_exit)
+        intrinsic = intrinsic_spread_value(spread, exit_spot)
         return PricedCandidate(spread, entry, SpreadPrice(intrinsic, intrinsic), EXIT_BY_INTRINSIC)

@@ -17,9 +17,12 @@ import numpy as np
 from vwapcli.report.acceptance import Assessment
 from vwapcli.report.formatting import strategy_label
 from vwapcli.report.metrics import drawdown_series
+from vwapcli.report.model_risk import ModelRisk
 from vwapcli.report.portfolio import Comparison
 
 BASE_COLOUR, RUN_COLOUR = "#7f8c8d", "#1f4e79"
+#: The banner colours of each verdict (page.STYLE), for verdict-coloured chart marks.
+VERDICT_COLOURS = {"PASS": "#1e8449", "NOT PROVEN": "#d68910", "FAIL": "#b03a2e"}
 
 
 def png_base64(figure: Any) -> str:
@@ -129,5 +132,39 @@ def comparison_png(comparison: Comparison) -> str:
     for axis in (top, middle, bottom):
         axis.grid(alpha=0.3)
         axis.legend(loc="upper left", fontsize=8)
+    figure.tight_layout()
+    return png_base64(figure)
+
+
+def model_risk_png(risk: ModelRisk, min_profit_factor: float) -> str:
+    """Net P&L and profit factor against the vol scale (log axis), verdict by colour."""
+    from matplotlib.figure import Figure
+
+    scales = [scale for scale, _ in risk.rows]
+    pnl = [assessment.summary.net_pnl for _, assessment in risk.rows]
+    # An infinite profit factor (no losing trade) is drawn at the top of the axis.
+    pf = [assessment.summary.profit_factor for _, assessment in risk.rows]
+    finite = [value for value in pf if math.isfinite(value)]
+    ceiling = max([*finite, min_profit_factor, 1.0]) * 1.15
+    colours = [VERDICT_COLOURS.get(assessment.verdict.label, "#555555") for _, assessment in risk.rows]
+    figure = Figure(figsize=(12, 3.4))
+    left, right = figure.subplots(1, 2)
+    for axis, values, label in ((left, pnl, "net P&L ($)"), (right, [min(v, ceiling) for v in pf], "profit factor")):
+        axis.plot(scales, values, color=RUN_COLOUR, linewidth=1.4, zorder=1)
+        axis.scatter(scales, values, c=colours, s=46, zorder=2)
+        axis.axvline(1.0, color="#888888", linewidth=0.8, linestyle=":")
+        axis.set_xscale("log")
+        axis.set_xticks(scales)
+        axis.set_xticklabels([f"x{scale:g}" for scale in scales])
+        axis.minorticks_off()
+        axis.set_xlabel("vol level scale (x the model's)")
+        axis.set_ylabel(label)
+        axis.grid(alpha=0.3)
+    left.axhline(0.0, color="#aaaaaa", linewidth=0.8, linestyle="--")
+    right.axhline(min_profit_factor, color="#b03a2e", linewidth=0.9, linestyle="--",
+                  label=f"min profit factor {min_profit_factor:g}")
+    right.legend(loc="upper right", fontsize=8)
+    left.set_title(f"{strategy_label(risk.name)}: net P&L by vol scale")
+    right.set_title("Profit factor by vol scale (dot colour = verdict)")
     figure.tight_layout()
     return png_base64(figure)

@@ -16,6 +16,7 @@ from vwapcli.report.acceptance import STATUS_CSS
 from vwapcli.report.charts import comparison_png
 from vwapcli.report.formatting import change, number, signed_count
 from vwapcli.report.portfolio import Comparison, new_york_minute
+from vwapcli.report.pricing import source_sentence
 
 COMPARE_STYLE = """
 .banner.none{background:#6c7a89}
@@ -177,10 +178,19 @@ def _facts(comparison: Comparison) -> list[tuple[str, str]]:
         ("Shared strategies", ", ".join(comparison.shared) or "none"),
         *[(key, data[key]) for key in ("Symbols", "Range", "Timeframe", "Data fingerprint", "Data provenance")],
         ("Starting equity", equity),
+        *pricing_facts(comparison),
         ("Criteria and bootstrap from", f"RUN's config: {acceptance.bootstrap_samples} paired "
                                         f"resamples, seed {acceptance.bootstrap_seed}, mean block "
                                         f"{acceptance.block_length_days} sessions"),
     ]
+
+
+def pricing_facts(comparison: Comparison) -> list[tuple[str, str]]:
+    """How each run's option prices were made (issue 11 item 7): one row when they agree."""
+    base, run = (source_sentence(side.folder) for side in (comparison.base, comparison.run))
+    if base == run:
+        return [("Option prices", base)]
+    return [("Option prices (BASE)", base), ("Option prices (RUN)", run)]
 
 
 def render_compare_page(comparison: Comparison) -> str:

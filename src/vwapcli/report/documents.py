@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from vwapcli.core.skips import RISK_REASONS
 from vwapcli.report.acceptance import Assessment
+from vwapcli.report.model_risk import ModelRisk
 from vwapcli.report.portfolio import Comparison, MetricChange, RunSide
+from vwapcli.report.pricing import source_sentence
 
 
 def json_ready(value: Any) -> Any:
@@ -30,9 +33,27 @@ def json_ready(value: Any) -> Any:
     return value
 
 
-def metrics_document(assessments: dict[str, Assessment]) -> str:
-    """metrics.json text: sorted keys, NaN as null, infinite profit factor as Infinity."""
-    document = {name: json_ready(assessment.as_dict()) for name, assessment in assessments.items()}
+def metrics_document(
+    assessments: dict[str, Assessment],
+    model_risk: Mapping[str, ModelRisk] | None = None,
+    model_risk_note: str = "",
+) -> str:
+    """metrics.json text: sorted keys, NaN as null, infinite profit factor as Infinity.
+
+    Each entry carries ``model_risk`` = ``{scales, rows, break_even_scale}`` (SPEC 7.1);
+    without a model-risk table (older run folder, chain mode) the lists are empty, the
+    break-even null, and ``model_risk_note`` says why.
+    """
+    document = {}
+    for name, assessment in assessments.items():
+        entry = assessment.as_dict()
+        risk = (model_risk or {}).get(name)
+        if risk is not None:
+            entry["model_risk"] = risk.as_dict()
+        else:
+            entry["model_risk"] = {"scales": [], "rows": [], "break_even_scale": None}
+            entry["model_risk_note"] = model_risk_note or "no model-risk table"
+        document[name] = json_ready(entry)
     return json.dumps(document, sort_keys=True, indent=2) + "\n"
 
 
@@ -98,5 +119,6 @@ def compare_document(comparison: Comparison) -> str:
             "scheme": "paired stationary block bootstrap of daily returns",
         },
         "warnings": comparison.warnings,
+        "pricing": {"base": source_sentence(comparison.base.folder), "run": source_sentence(comparison.run.folder)},
     }
     return json.dumps(json_ready(document), sort_keys=True, indent=2) + "\n"

@@ -7,7 +7,9 @@ without a losing trade). The kinds:
 * ``percent`` - already in percent: 12.34 -> ``12.3%``;
 * ``ratio`` - 2 decimals: ``1.30``;
 * ``money`` - dollars with thousands separators, the sign before the dollar: ``-$1,234.50``;
-* ``count`` - whole numbers with separators: ``1,234``; ``sessions`` - ``1,234 sessions``.
+* ``count`` - whole numbers with separators: ``1,234``; ``sessions`` - ``1,234 sessions``;
+* ``signed_fraction`` - a bias: ``+1.8%``; ``cents`` - dollars per share in cents: ``0.30c``;
+  ``multiplier`` - a scale factor: ``x1.25``.
 
 A change (RUN - BASE, a criterion that is a change) carries its sign, except zero, and
 percentages change in points: ``+2.50 pts``.
@@ -58,6 +60,24 @@ def ratio(value: float, digits: int = 2) -> str:
     """``1.30``."""
     special = _special(value)
     return special if special is not None else f"{value:.{digits}f}"
+
+
+def signed_fraction(value: float, digits: int = 1) -> str:
+    """A signed share as a percentage (an error's bias): 0.018 -> ``+1.8%``, -0.003 -> ``-0.3%``."""
+    special = _special(value)
+    return special if special is not None else f"{value * 100:+.{digits}f}%"
+
+
+def cents(value: float, digits: int = 2) -> str:
+    """Dollars per share written in cents (a half-spread error): 0.003 -> ``0.30c``."""
+    special = _special(value)
+    return special if special is not None else f"{value * 100:.{digits}f}c"
+
+
+def multiplier(value: float) -> str:
+    """A scale factor: 1.25 -> ``x1.25``, 2.0 -> ``x2``."""
+    special = _special(value)
+    return special if special is not None else f"x{value:g}"
 
 
 def count(value: float) -> str:

@@ -3,7 +3,9 @@
 A thin command over the report's parts: the run folder (:mod:`.run_folder`), the store
 reads (:mod:`.store_reads`), the verdict (:mod:`.acceptance`), the breakdowns, the page
 (:mod:`.run_page`), its JSON twin (:mod:`.documents`) and the terminal (:mod:`.terminal`).
-The report is rebuilt from the run folder alone, plus two optional reads from the bar
+Model risk (the verdict with the vol level scaled, :mod:`.model_risk`) and the pricing
+statement (:mod:`.pricing`) come from the run folder too. The report is rebuilt from the
+run folder alone, plus two optional reads from the bar
 store the run names: the IV index (IV-tercile table) and the first symbol's daily closes
 (quantstats benchmark). When the store or its reader is unavailable the page says so and
 everything else is still produced.
@@ -24,12 +26,14 @@ from vwapcli.report.acceptance import Assessment, assess_run, returns_series
 from vwapcli.report.breakdowns import breakdown_blocks, fill_block
 from vwapcli.report.documents import metrics_document
 from vwapcli.report.formatting import scope_label, strategy_label
+from vwapcli.report.model_risk import model_risk, read_model_risk
 from vwapcli.report.page import write_page
+from vwapcli.report.pricing import pricing_lines
 from vwapcli.report.run_folder import ALL, RunFolder, daily_equity, load_run, resolve_strategy
 from vwapcli.report.run_page import ReportPage, render_page
 from vwapcli.report.store_reads import benchmark_returns, store_reader
 from vwapcli.report.tearsheet import TearsheetJob, start_tearsheet
-from vwapcli.report.terminal import print_verdict
+from vwapcli.report.terminal import print_model_risk, print_verdict
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,9 @@ def _report(request: ReportRequest, console: Console, tearsheet: TearsheetJob) -
     assessments = assess_run(run, dailies)
     headline = assessments[selected]
     strategies = [assessments[name] for name in run.strategies] if selected == ALL else [headline]
+    table = read_model_risk(run)
+    risks = {name: risk for name, a in assessments.items() if (risk := model_risk(run, a, table)) is not None}
+    shown = [selected, *(a.name for a in strategies if a.name != selected)] if risks else []
     page = ReportPage(
         title=title,
         headline=headline,
@@ -94,11 +101,16 @@ def _report(request: ReportRequest, console: Console, tearsheet: TearsheetJob) -
         benchmark=benchmark,
         benchmark_note=benchmark_note,
         notes=_consistency_notes(run, assessments),
+        pricing=pricing_lines(run),
+        model_risk=[risks[name] for name in shown],
+        model_risk_note=table.note,
         tearsheet=tearsheet,
     )
     html_path = Path(request.out) if request.out is not None else run.path / "report.html"
-    write_page(html_path, render_page(page), "metrics.json", metrics_document(assessments), "report")
+    document = metrics_document(assessments, risks, table.note)
+    write_page(html_path, render_page(page), "metrics.json", document, "report")
     print_verdict(console, headline, html_path)
+    print_model_risk(console, risks.get(selected), table.note)
     if request.check and headline.verdict.gate_fails(strict=request.strict):
         return ExitStatus.CHECK_FAILED
     return ExitStatus.SUCCESS

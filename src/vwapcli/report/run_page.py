@@ -15,16 +15,18 @@ import pandas as pd
 from vwapcli.report import tearsheet as quantstats_page
 from vwapcli.report.acceptance import STATUS_CSS, Assessment
 from vwapcli.report.breakdowns import TableBlock
-from vwapcli.report.charts import equity_drawdown_png, pnl_histogram_png
+from vwapcli.report.charts import equity_drawdown_png, model_risk_png, pnl_histogram_png
 from vwapcli.report.formatting import (
     count,
     fraction,
     money,
+    multiplier,
     percent,
     ratio,
     strategy_label,
     verdict_sentence,
 )
+from vwapcli.report.model_risk import ModelRisk
 from vwapcli.report.page import (
     STYLE,
     banner,
@@ -55,6 +57,9 @@ class ReportPage:
     benchmark: pd.Series | None
     benchmark_note: str
     notes: list[str] = field(default_factory=list)
+    pricing: list[str] = field(default_factory=list)  # how the prices were made (report.pricing)
+    model_risk: list[ModelRisk] = field(default_factory=list)  # headline first, then strategies
+    model_risk_note: str = ""  # why there is no model-risk table
     # Started by the caller (start_tearsheet) with these returns already submitted; None
     # builds it here, in-process, from tearsheet_returns and benchmark.
     tearsheet: TearsheetJob | None = None
@@ -99,6 +104,61 @@ def key_metrics_table(assessments: Sequence[Assessment]) -> str:
     )
 
 
+def model_risk_table_html(risk: ModelRisk) -> str:
+    """Vol scale | trades | win rate | profit factor | net P&L | max drawdown | verdict."""
+    rows = []
+    for scale, assessment in risk.rows:
+        summary, label = assessment.summary, assessment.verdict.label
+        cells = (count(summary.trades), fraction(summary.win_rate), ratio(summary.profit_factor),
+                 money(summary.net_pnl), percent(summary.max_drawdown_pct))
+        rows.append(
+            f"<tr><th>{html.escape(multiplier(scale))}{' (the run)' if scale == 1.0 else ''}</th>"
+            + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells)
+            + f'<td class="{STATUS_CSS[label]}">{label}</td></tr>'
+        )
+    head = "".join(f"<th>{h}</th>" for h in (
+        "Vol scale", "Trades", "Win rate", "Profit factor", "Net P&amp;L", "Max drawdown", "Verdict"))
+    return f'<table class="data model-risk"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def break_even_sentence(risk: ModelRisk) -> str:
+    """Where the verdict class (FAIL / not FAIL) flips, or that no scale of the grid flips it."""
+    scales = [scale for scale, _ in risk.rows]
+    labels = dict(risk.rows)
+    at_one = labels[1.0].verdict.label if 1.0 in labels else "n/a"
+    scale = risk.break_even_scale
+    if scale is None:
+        return (f"Break-even vol scale: none. From {multiplier(min(scales))} to {multiplier(max(scales))} "
+                f"the verdict stays {'FAIL' if at_one == 'FAIL' else 'not FAIL'} (at x1: {at_one}).")
+    return (f"Break-even vol scale: {multiplier(scale)}. At x1 the verdict is {at_one}; with the vol "
+            f"level at {multiplier(scale)} it is {labels[scale].verdict.label} (nearest flip on the grid).")
+
+
+def model_risk_section(page: ReportPage) -> list[str]:
+    """Pricing source, calibration and validation error beside the model-risk table and chart."""
+    parts = ['<section id="model-risk"><h2>Pricing and model risk</h2>']
+    parts += [f'<p class="note">{html.escape(line)}</p>' for line in page.pricing]
+    if not page.model_risk:
+        parts.append(f'<p class="note" id="model-risk-note">{html.escape(page.model_risk_note)}</p></section>')
+        return parts
+    parts.append(
+        '<p class="note">Model risk: the same trades (signals, exits, strikes, expiry, contracts) '
+        "re-priced with the model's vol level scaled, fills and commissions as configured, judged "
+        "by the same verdict as above; x1 is the run itself.</p>"
+    )
+    for risk in page.model_risk:
+        parts += [
+            f"<h3>{html.escape(strategy_label(risk.name))}</h3>",
+            model_risk_table_html(risk),
+            f'<p class="sentence">{html.escape(break_even_sentence(risk))}</p>',
+        ]
+    headline = page.model_risk[0]
+    criteria = {criterion.key: criterion for criterion in page.headline.verdict.criteria}
+    min_pf = criteria["profit_factor"].threshold if "profit_factor" in criteria else 1.0
+    parts += [chart_image("net P&amp;L and profit factor by vol scale", model_risk_png(headline, min_pf)), "</section>"]
+    return parts
+
+
 # Grow the iframe to its content once loaded (same-origin srcdoc; no network involved).
 # Shrink first: a document is never shorter than its viewport, so measuring at the
 # fallback height would just return the fallback height.
@@ -134,6 +194,7 @@ def render_page(page: ReportPage) -> str:
         "(Politis-Romano). NOT PROVEN = passes, but the interval crosses the threshold.</p>"
     )
     parts += ['<table class="facts">', *facts_rows(page.facts, "style='text-align:left'"), "</table></section>"]
+    parts += model_risk_section(page)
 
     # 2. Per-strategy sections.
     parts.append('<section id="strategies"><h2>Strategies</h2>')

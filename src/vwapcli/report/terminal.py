@@ -19,10 +19,12 @@ from vwapcli.report.formatting import (
     criterion_interval,
     criterion_threshold,
     criterion_value,
+    multiplier,
     number,
     scope_label,
     signed_count,
 )
+from vwapcli.report.model_risk import ModelRisk
 from vwapcli.report.portfolio import NO_CRITERIA, Comparison
 
 
@@ -90,3 +92,15 @@ def print_comparison(console: Console, comparison: Comparison, html_path: Path) 
     label = comparison.verdict_label
     tone = STATUS_RICH.get(label, "bold white")
     console.print(f"[{tone}]{label}[/]  compare: {html_path}")
+
+
+def print_model_risk(console: Console, risk: ModelRisk | None, note: str) -> None:
+    """One line: the verdict at each vol scale and the break-even scale, or why there is none."""
+    if risk is None:
+        console.print(f"[dim]{note}[/]")
+        return
+    steps = ", ".join(
+        f"{multiplier(scale)} [{STATUS_RICH[a.verdict.label]}]{a.verdict.label}[/]" for scale, a in risk.rows
+    )
+    scale = risk.break_even_scale
+    console.print(f"model risk (vol scale): {steps}; break-even {'none' if scale is None else multiplier(scale)}")

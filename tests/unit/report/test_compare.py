@@ -538,3 +538,26 @@ def test_compare_json_holds_the_numbers_the_comparison_computed(
         stored = document["metrics"][row.key]
         assert (stored["base"], stored["run"]) == (row.base, row.run), row.key
     assert document["correlation"]["sessions"] == 5
+
+
+def test_the_comparison_states_how_each_runs_option_prices_were_made(
+    busy_run: tuple[Path, list[dt.date]], tmp_path: Path
+) -> None:
+    """Issue 11 item 7: one row when both runs priced alike, one per run when they did not.
+    The hand-built BASE has no run.json pricing block (an older run: the flat model)."""
+    folder, _ = busy_run
+    rerun = shutil.copytree(folder, tmp_path / "rerun")
+    assert run_compare(CompareRequest(folder, rerun, None, False), Env(console=quiet())) == 0
+    page = (rerun / "compare.html").read_text()
+    assert "<th>Option prices</th>" in page and "model prices: the flat model" in page
+    record = json.loads((rerun / "run.json").read_text())
+    record["pricing"] = {"source": "chain", "chain_store": "/quotes", "vol_model": "session",
+                         "calibrations": {}, "model_risk": None}
+    (rerun / "run.json").write_text(json.dumps(record))
+    assert run_compare(CompareRequest(folder, rerun, None, False), Env(console=quiet())) == 0
+    page = (rerun / "compare.html").read_text()
+    assert "<th>Option prices (BASE)</th>" in page and "<th>Option prices (RUN)</th>" in page
+    assert "real option quotes from the chain store /quotes (how the exits were priced is not recorded)" in page
+    document = json.loads((rerun / "compare.json").read_text())
+    assert document["pricing"]["base"].startswith("model prices: the flat model")
+    assert document["pricing"]["run"].startswith("real option quotes from the chain store /quotes")
