@@ -4,6 +4,7 @@ the session table, and the shortened-session mapping at and inside its closing t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -84,7 +85,7 @@ def test_a_profile_normalises_its_shares_to_one() -> None:
     assert profile.cumulative[0] == 0.0 and profile.cumulative[-1] == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize(("minute", "expected"), [(-5.0, 0.0), (0.0, 0.0), (390.0, 1.0), (400.0, 1.0)])
+@pytest.mark.parametrize(("minute", "expected"), [(-5.0, 0.0), (-0.5, 0.0), (0.0, 0.0), (390.0, 1.0), (400.0, 1.0)])
 def test_elapsed_is_clipped_to_the_session(minute: float, expected: float) -> None:
     assert IntradayProfile.builtin().elapsed(minute) == expected
 
@@ -191,3 +192,15 @@ def test_an_expiry_before_the_table_has_no_close() -> None:
     with pytest.raises(ValueError, match="no exchange session on or before expiry 2024-05-31"):
         clock.expiry_close_ns(dt.date(2024, 5, 31))
     assert clock.expiry_close_ns(dt.date(2024, 6, 3)) == new_york_ns("2024-06-03", "16:00")
+
+
+def test_profiles_and_events_cannot_be_changed_once_made() -> None:
+    """One profile is shared by every quote of a day and an event by every quote before it:
+    both are frozen. A profile's repr leaves out its 391 cumulative shares."""
+    profile = IntradayProfile.flat()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        profile.minute_shares = np.ones(390)  # type: ignore[misc]
+    event = ClockEvent(new_york_ns("2024-06-21", "14:00"), jump=0.9, after_multiplier=3.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.jump = 0.0  # type: ignore[misc]
+    assert "cumulative" not in repr(profile)
