@@ -233,7 +233,8 @@ def mutant_record(mutation: Any, result: Any, source_lines: list[str], path: str
     }
 
 
-def run_module(module: ModuleSpec, plan: Plan, workdir: Path, sample: int | None, seed: int) -> dict[str, Any]:
+def run_module(module: ModuleSpec, plan: Plan, workdir: Path, sample: int | None, seed: int,
+               tree: tuple[str, dict[str, bool]]) -> dict[str, Any]:
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
@@ -328,8 +329,9 @@ def run_module(module: ModuleSpec, plan: Plan, workdir: Path, sample: int | None
     return {
         "module": module.path,
         "tests": tests,
-        "commit": git_commit(),
-        "source_changed_since_commit": source_changed(module.path),
+        # The tree the copy was made from (HEAD when the run started, not when it ended).
+        "commit": tree[0],
+        "source_changed_since_commit": tree[1][module.path],
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "baseline_s": round(baseline_s, 2),
         "timeout_s": round(timeout, 1),
@@ -478,10 +480,11 @@ def main(argv: list[str] | None = None) -> int:
         wanted = tuple(known[path] for path in args.module)
     workdir = Path(tempfile.mkdtemp(prefix="vwapcli-mutation-"))
     try:
+        tree = (git_commit(), {module.path: source_changed(module.path) for module in wanted})
         copy_repository(workdir / "copy")
         equivalents = {entry.key: entry for entry in load_equivalents()}
         for module in wanted:
-            result = run_module(module, plan, workdir, args.sample, args.seed)
+            result = run_module(module, plan, workdir, args.sample, args.seed, tree)
             score, survivors, _ = classify(result, equivalents)
             print(f"{module.path}: {score.killed}/{score.mutants - score.equivalent} killed "
                   f"({score.score:.1%}), {score.equivalent} equivalent, {len(survivors)} open survivors")

@@ -134,3 +134,13 @@ def test_an_exit_plan_cannot_be_changed_after_the_fact() -> None:
                       np.array([101.0]), dt.time(15, 50))
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.reason = np.array([EXIT_STOP])  # type: ignore[misc]
+
+
+def test_without_a_buffer_an_exit_clock_past_the_close_is_cut_to_the_close_exactly() -> None:
+    """exit_clock 16:30 is after Tuesday's 16:00 close; with no exit_buffer_ns given the
+    deadline is min(16:30, 16:00 - 0) = 16:00 to the nanosecond (SPEC 9), and a signal at
+    09:31 is scanned (too_late False)."""
+    plan = plan_exits(BARS, np.array([ny(TUESDAY, "09:31")]), np.array([True]), np.array([90.0]),
+                      np.array([110.0]), dt.time(16, 30))
+    assert plan.deadline_ns.tolist() == [ny(TUESDAY, "16:00")]
+    assert plan.too_late.tolist() == [False]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -52,3 +53,60 @@ def test_vectorised_and_scalar_ratio_agree() -> None:
     smile = Smile(skew=-0.1, curvature=0.05, bound=3.0)
     z = np.linspace(-8, 8, 33)
     np.testing.assert_allclose(smile.ratio(z), [smile.at(float(v)) for v in z])
+
+
+def test_the_floor_is_the_documented_0_2() -> None:
+    """docs/OPTION_MODEL.md: ratio = max(1 + skew·u + curvature·u², 0.2). skew -1, z = 1:
+    u = 4·tanh(0.25) = 0.979674, 1 - 0.979674 = 0.020326 < 0.2 -> 0.2 (the literal, not
+    the module's constant, so a changed constant is seen)."""
+    assert Smile(skew=-1.0).at(1.0) == 0.2
+    assert RATIO_FLOOR == 0.2
+
+
+def test_the_default_smile_is_flat() -> None:
+    """skew 0 and curvature 0 by default: ratio 1 at every z, near or far."""
+    smile = Smile()
+    assert [smile.at(z) for z in (-6.0, -1.0, 0.0, 0.5, 3.0)] == [1.0] * 5
+
+
+def test_the_default_bound_is_four() -> None:
+    """skew 0.1, z = 8: u = 4·tanh(8/4) = 4 x 0.964028 = 3.856110, ratio 1.385611 (a bound
+    of 3 would give 3·tanh(8/3) = 2.971 -> 1.2971; 5 gives 5·tanh(1.6) = 4.611 -> 1.4611)."""
+    assert Smile(skew=0.1).at(8.0) == pytest.approx(1.0 + 0.1 * 4.0 * math.tanh(2.0))
+    assert Smile(skew=0.1).at(8.0) == pytest.approx(1.385611, abs=1e-6)
+    assert Smile().bound == 4.0
+
+
+def test_the_ratio_of_one_z_is_a_python_float_and_of_many_an_array() -> None:
+    """A scalar z gives a float (the per-quote path stores it); an array gives an array."""
+    smile = Smile(skew=-0.08)
+    assert type(smile.ratio(0.5)) is float
+    assert isinstance(smile.ratio(np.array([0.5, 1.0])), np.ndarray)
+
+
+@pytest.mark.parametrize("name", ["skew", "curvature", "bound"])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_every_parameter_must_be_finite(name: str, value: float) -> None:
+    with pytest.raises(ValueError, match=f"smile {name} must be finite"):
+        Smile(**{name: value})
+
+
+@pytest.mark.parametrize("bound", [0.0, -0.5, -2.0])
+def test_the_bound_must_be_positive(bound: float) -> None:
+    """bound 0 would divide z by 0 in tanh(z / bound); a negative one flips the smile."""
+    with pytest.raises(ValueError, match="smile bound must be > 0"):
+        Smile(bound=bound)
+
+
+def test_a_bound_below_one_is_allowed() -> None:
+    """bound 0.5, skew 0.1, z = 0.5: u = 0.5·tanh(1) = 0.380797, ratio 1.0380797."""
+    assert Smile(skew=0.1, bound=0.5).at(0.5) == pytest.approx(1.0 + 0.1 * 0.5 * math.tanh(1.0))
+    assert Smile(skew=0.1, bound=0.5).at(0.5) == pytest.approx(1.0380797, abs=1e-7)
+
+
+def test_a_smile_cannot_be_changed_once_made() -> None:
+    """Calibrated once and shared by every quote: frozen, and hashable as a value."""
+    smile = Smile(skew=-0.08)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        smile.skew = 0.0  # type: ignore[misc]
+    assert hash(smile) == hash(Smile(skew=-0.08))

@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from builders.report import build_run, sessions_from, trade
 from vwapcli.config import AcceptanceConfig
 from vwapcli.report.acceptance import (
     Criterion,
     Verdict,
+    acceptance_verdict,
     assess,
+    assess_run,
     evaluate,
 )
 from vwapcli.report.bootstrap import NO_INTERVAL, BootstrapIntervals, Interval
 from vwapcli.report.metrics import Summary
+from vwapcli.report.run_folder import load_run
 
 
 def summary(**values: float) -> Summary:
@@ -148,3 +153,45 @@ def test_an_assessment_reports_its_daily_returns_and_metrics_json_entry() -> Non
     assert isinstance(assessment.verdict, Verdict)
     with pytest.raises(dataclasses.FrozenInstanceError):
         assessment.name = "X"  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------ a whole run
+def _three_trade_run(tmp_path: Path) -> Path:
+    """Four sessions from 2024-01-02; ORB +100 on the 1st, FADE -50 on the 2nd, ORB +30 on
+    the 3rd; starting equity 100,000."""
+    days = sessions_from("2024-01-02", 4)
+    trades = [trade(days[0], 100.0, "ORB"), trade(days[1], -50.0, "FADE"), trade(days[2], 30.0, "ORB")]
+    return build_run(tmp_path / "run", trades, days, acceptance={"bootstrap_samples": 100},
+                     strategies=["ORB", "FADE"])
+
+
+def test_a_run_is_assessed_as_a_whole_and_per_strategy(tmp_path: Path) -> None:
+    """"all": 3 trades, net +80, ending 100,080; ORB alone: 2 trades, +130, 100,130;
+    FADE alone: 1 trade, -50, 99,950 (each strategy on the run's starting equity)."""
+    assessments = assess_run(load_run(_three_trade_run(tmp_path)))
+    assert list(assessments) == ["all", "ORB", "FADE"]
+    assert [(a.summary.trades, a.summary.net_pnl, a.summary.ending_equity) for a in assessments.values()] == [
+        (3, 80.0, 100_080.0), (2, 130.0, 100_130.0), (1, -50.0, 99_950.0)]
+
+
+def test_daily_equity_handed_in_is_used_and_the_rest_is_rebuilt(tmp_path: Path) -> None:
+    """A flat daily frame handed in for ORB (equity 100,000 every session) is ORB's ending
+    equity, 100,000 instead of 100,130; "all" and FADE, not handed in, are rebuilt from the
+    folder: 100,080 and 99,950."""
+    run = load_run(_three_trade_run(tmp_path))
+    flat = pd.DataFrame({"session_date": np.array(sessions_from("2024-01-02", 4), "datetime64[D]"),
+                         "pnl": [0.0] * 4, "equity": [100_000.0] * 4})
+    assessments = assess_run(run, {"ORB": flat})
+    assert [a.summary.ending_equity for a in assessments.values()] == [100_080.0, 100_000.0, 99_950.0]
+
+
+def test_the_gate_and_the_verdict_take_their_options_by_name() -> None:
+    """``strict`` and the metrics are keyword-only: a bare True or a bare number in the
+    wrong place is refused rather than read as something else."""
+    verdict = acceptance_verdict(AcceptanceConfig(), win_rate=0.5, profit_factor=1.5, max_drawdown_pct=10.0,
+                                 years_covered=6.0, trades=300)
+    assert verdict.gate_fails(strict=True) is False
+    with pytest.raises(TypeError):
+        verdict.gate_fails(True)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        acceptance_verdict(AcceptanceConfig(), 0.5, 1.5, 10.0, 6.0, 300)  # type: ignore[misc]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -161,6 +162,14 @@ def test_sharpe_of_a_two_day_path_and_of_a_flat_one() -> None:
     assert sharpe_of_paths(np.array([[0.01, 0.03]])).tolist() == pytest.approx([math.sqrt(504)])
     assert np.isnan(sharpe_of_paths(np.array([[0.01, 0.01, 0.01]]))).all()
     assert np.isnan(sharpe_of_paths(np.array([[0.01], [0.02]]))).all()
+
+
+def test_sharpe_of_one_day_paths_is_nan_without_a_numpy_warning() -> None:
+    """Paths of one day have no sample std: NaN is returned before numpy is asked for
+    ``std(ddof=1)`` of one value (a RuntimeWarning on the user's terminal)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(sharpe_of_paths(np.array([[0.01], [0.02]]))).all()
 
 
 # ------------------------------------------------------------------ intervals and chunks

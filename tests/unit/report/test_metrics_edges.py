@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,16 @@ def test_sortino_of_a_single_losing_day() -> None:
     No days at all: NaN."""
     assert sortino_ratio(np.array([-0.01])) == pytest.approx(-math.sqrt(252))
     assert math.isnan(sortino_ratio(np.array([])))
+
+
+def test_ratios_of_too_few_days_are_nan_without_a_numpy_warning() -> None:
+    """A one-session run (one return) has no sample std, a run without sessions no mean:
+    both ratios are NaN, returned before numpy is asked for ``std(ddof=1)`` of one value or
+    the mean of nothing, which would print a RuntimeWarning on the user's terminal."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(sharpe_ratio(np.array([0.01])))
+        assert math.isnan(sortino_ratio(np.array([])))
 
 
 # ------------------------------------------------------------------ drawdown

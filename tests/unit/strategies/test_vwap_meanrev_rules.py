@@ -10,6 +10,7 @@ O = 100: hi - lo > 2.0, hi - O > 1.4, O - lo > 1.4. 2024-01-03 is EST: NY = UTC 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import pandas as pd
 import pytest
@@ -167,6 +168,23 @@ def test_zero_volume_opening_bars_cannot_arm(opening_volume, expected_count):
     assert len(signals) == expected_count
     if expected_count:
         assert summary(signals) == [("LONG", utc(DAY, "10:07"), 99.4, 98.0, 100.0)]
+
+
+def test_zero_volume_opening_bars_never_divide_zero_by_zero():
+    """While sum v = 0 vwap = sum(p·v) / sum(v) is 0 / 0 (SPEC 5 "VWAP": undefined): the kernel
+    skips those bars rather than divide, which compiled numba raises as ZeroDivisionError
+    and numpy, with the JIT off, warns about. Volume 0 on both opening bars (09:30, 09:31),
+    then the 10:10 stretch to 98.9 and 10:11's turn up to 99.3 with vwap still undefined:
+    nothing can arm, no signal, and no error or warning on the way."""
+    rows = [
+        ("09:30", 100.0, 100.0, 100.0, 100.0, 0.0),
+        ("09:31", 100.0, 100.0, 100.0, 100.0, 0.0),
+        ARM_LONG,
+        TURN_UP,
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert run(rows) == []
 
 
 @pytest.mark.parametrize(("opening_low", "expected_count"), [(98.5, 0), (98.7, 1)])
