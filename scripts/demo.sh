@@ -25,9 +25,8 @@ $VWAPCLI backtest --store "$STORE" --symbols SPY QQQ --start "$START" --end "$EN
 echo "== reports"
 $VWAPCLI report "$OUT/vwap" --out "$OUT/vwap-report.html"
 $VWAPCLI report "$OUT/orb+vwap" --strategy VWAP_MEANREV --out "$OUT/orb+vwap-vwap-only.html"
-if $VWAPCLI report --help | grep -q -- "--compare"; then
-  $VWAPCLI report --compare "$OUT/orb" "$OUT/orb+vwap" --out "$OUT/compare.html" || true
-fi
+echo "== compare: what switching VWAP_MEANREV on changes"
+$VWAPCLI report --compare "$OUT/orb" "$OUT/orb+vwap" --out "$OUT/compare.html"
 echo
 echo "Demo done. Open the reports:"
 ls -1 "$OUT"/*.html
