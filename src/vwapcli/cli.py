@@ -172,7 +172,7 @@ def fetch(
     start: StartOption = None,
     end: EndOption = None,
     store: StoreOption = DEFAULT_STORE,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic generator.")] = 7,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the synthetic generator (>= 0).")] = 7,
     path: Annotated[Path | None, typer.Option("--path", help="csv: a file or folder of CSV/Parquet bars (option quotes with --option-quotes).")] = None,
     tz: Annotated[str | None, typer.Option("--tz", help="csv: timezone of naive timestamps (bars: else New York, stated; option quotes: else refused).")] = None,
     column_map: Annotated[list[str] | None, typer.Option("--map", help="csv --option-quotes: VENDOR_COLUMN=NAME renames a vendor column (repeatable), e.g. --map quote_datetime=ts --map option_type=right.")] = None,

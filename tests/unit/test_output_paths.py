@@ -51,7 +51,7 @@ def test_a_path_inside_a_named_store_is_refused_even_before_it_holds_bars(tmp_pa
 def test_an_existing_file_is_refused_without_force_and_allowed_with_it(tmp_path: Path) -> None:
     target = tmp_path / "signals.csv"
     target.write_text("mine\n")
-    with pytest.raises(OutputExistsError, match="already exists.*--force"):
+    with pytest.raises(OutputExistsError, match=r"already exists.*--force"):
         check_output_file(target)
     check_output_file(target, force=True)  # no error: the user asked
     check_output_file(tmp_path / "new.csv")  # a new file needs nothing
