@@ -35,6 +35,7 @@ from vwapcli.engine import (
     reprice_trades,
 )
 from vwapcli.env import Env, NoProgress, ProgressBars
+from vwapcli.output_paths import check_output_folder
 from vwapcli.run_folder import default_run_dir, staged_run_dir, write_table
 from vwapcli.runlog import run_log
 
@@ -138,6 +139,8 @@ def _versions() -> dict[str, str]:
 
 def run_backtest(request: BacktestRequest, env: Env) -> Path:
     """Run a backtest into a new run folder and print the per-strategy summary."""
+    if request.out is not None:  # issue 12: checked before any work
+        check_output_folder(request.out)
     config = request.strategies.load()
     if request.slippage is not None:
         options = config.options.model_copy(update={"slippage": request.slippage})

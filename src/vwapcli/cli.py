@@ -172,7 +172,7 @@ def fetch(
     start: StartOption = None,
     end: EndOption = None,
     store: StoreOption = DEFAULT_STORE,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic generator.")] = 7,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the synthetic generator (>= 0).")] = 7,
     path: Annotated[Path | None, typer.Option("--path", help="csv: a file or folder of CSV/Parquet bars (option quotes with --option-quotes).")] = None,
     tz: Annotated[str | None, typer.Option("--tz", help="csv: timezone of naive timestamps (bars: else New York, stated; option quotes: else refused).")] = None,
     column_map: Annotated[list[str] | None, typer.Option("--map", help="csv --option-quotes: VENDOR_COLUMN=NAME renames a vendor column (repeatable), e.g. --map quote_datetime=ts --map option_type=right.")] = None,
@@ -215,6 +215,7 @@ def signals(
     only: OnlyOption = None,
     enable: EnableOption = None,
     replay: Annotated[bool, typer.Option("--replay", help="Feed bars one at a time, as a live feed would (same output as batch).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
 ) -> None:
     """Compute strategy signals on the underlying, one row per signal.
 
@@ -223,7 +224,9 @@ def signals(
     from vwapcli.signal_run import SignalsRequest, run_signals
 
     strategies = _strategy_choice(config, only, enable)
-    request = SignalsRequest(_bar_request(ctx, store, symbols, start, end), strategies, replay=replay, out=out)
+    request = SignalsRequest(
+        _bar_request(ctx, store, symbols, start, end), strategies, replay=replay, out=out, force=force,
+    )
     run_signals(request, _env(ctx))
 
 
@@ -287,6 +290,7 @@ def report(
     check: Annotated[bool, typer.Option("--check", help="Exit 1 on FAIL, 0 on PASS or NOT PROVEN: a CI gate.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="With --check: NOT PROVEN (a 95% interval crosses its threshold) fails the gate too.")] = False,
     compare: Annotated[tuple[Path, Path] | None, typer.Option("--compare", help="BASE_RUN RUN: what switching the module on changes.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file (and the JSON beside it); never a run folder's data.")] = False,
 ) -> None:
     """Metrics, the acceptance verdict and an HTML tearsheet.
 
@@ -298,7 +302,7 @@ def report(
     if compare is not None:
         from vwapcli.report.compare import CompareRequest, run_compare
 
-        status = run_compare(CompareRequest(compare[0], compare[1], out, check, strict=strict), _env(ctx))
+        status = run_compare(CompareRequest(compare[0], compare[1], out, check, strict=strict, force=force), _env(ctx))
     else:
         if run_dir is None:
             from vwapcli.run_folder import newest_run
@@ -310,7 +314,7 @@ def report(
 
         # The catalogue is the application's to inject: the report knows no strategy.
         keys = {key: spec.name for key, spec in catalogue().items()}
-        status = run_report(ReportRequest(run_dir, strategy, out, check, keys, strict=strict), _env(ctx))
+        status = run_report(ReportRequest(run_dir, strategy, out, check, keys, strict=strict, force=force), _env(ctx))
     raise typer.Exit(int(status))
 
 

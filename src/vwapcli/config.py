@@ -29,7 +29,10 @@ def find_config_file(name: str) -> Path | None:
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """Base of every component config: frozen, no unknown field, and no NaN or +/-inf in any
+    numeric field (issue 12: a NaN rate would price every leg at zero without a word)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class DataConfig(Frozen):
@@ -125,9 +128,12 @@ class ExitsConfig(Frozen):
             import pandas as pd  # only when a config spells a duration this way
 
             try:
-                return pd.Timedelta(value).to_pytimedelta()
+                duration = pd.Timedelta(value)
             except ValueError as exc:
                 raise ValueError(f"not a duration: {value!r} (e.g. 10min)") from exc
+            if pd.isna(duration):  # "nan", "NaT": pandas' missing duration, not a duration
+                raise ValueError(f"not a duration: {value!r} (e.g. 10min)")
+            return duration.to_pytimedelta()
         return value
 
     @field_validator("exit_buffer")
@@ -158,7 +164,7 @@ class AcceptanceConfig(Frozen):
     min_years: float = Field(5.0, ge=0, description="Years of history the run must cover.")
     min_trades: int = Field(200, ge=0, description="Trades needed for the verdict to mean anything.")
     bootstrap_samples: int = Field(2000, ge=100, description="Resamples for the 95% intervals.")
-    bootstrap_seed: int = Field(20240601, description="Seed: the verdict is reproducible.")
+    bootstrap_seed: int = Field(20240601, ge=0, description="Seed: the verdict is reproducible.")
     block_length_days: int = Field(20, ge=1, description="Mean block length (stationary bootstrap of daily returns).")
     # Without a portfolio block: the criteria of configs/default.yaml. A block names its own
     # criteria (a field it leaves out is not checked).
@@ -167,17 +173,53 @@ class AcceptanceConfig(Frozen):
     )
 
 
+# A config, grid, calendar or calibration file is a few kB: these bounds are far above any
+# real one and far below what a hostile file (an alias bomb, a gigabyte) would cost.
+MAX_YAML_BYTES = 10_000_000
+MAX_YAML_VALUES = 100_000
+
+
+def _count_values(document: Any, path: Path, what: str) -> None:
+    """Walk the parsed document as consumers will (an alias counted every time it is used)
+    and stop past ``MAX_YAML_VALUES``: ``&a [*b, *b, ...]`` chains build a tiny file whose
+    expansion (validation, JSON, hashing) would take forever. The value is never echoed."""
+    seen = 0
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > MAX_YAML_VALUES:
+            raise ConfigError(
+                f"{path}: {what} expands to more than {MAX_YAML_VALUES:,} values "
+                "(rule: YAML aliases may not blow a file up; write the values out)"
+            )
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def read_yaml_file(path: Path, what: str) -> Any:
     """Parse a YAML file; an unreadable file or broken YAML is one ``ConfigError`` line
-    naming the file and, for YAML, the line and column."""
+    naming the file and, for YAML, the line and column. Bounded (issue 12): a file over
+    ``MAX_YAML_BYTES``, nested past the parser's depth or expanding (aliases) past
+    ``MAX_YAML_VALUES`` is refused in one short line."""
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise ConfigError(f"{path}: {what} is {size:,} bytes (rule: at most {MAX_YAML_BYTES:,})")
         text = Path(path).read_text()
     except OSError as error:
         raise ConfigError(f"{path}: cannot read {what} ({error.strerror})") from None
     try:
-        return yaml.safe_load(text)
+        document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ConfigError(f"{path}:{where}: broken YAML: {reason}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: {what} is nested too deeply (rule: a config is a few levels deep)") from None
+    _count_values(document, Path(path), what)
+    return document

@@ -28,11 +28,12 @@ from vwapcli.data.option_quote_import import quote_files, read_option_quotes
 from vwapcli.data.sessions import SessionCalendar
 from vwapcli.data.store import normalize_symbol
 from vwapcli.env import Env
-from vwapcli.errors import ConfigError, DataValidationError, OutputExistsError, StoreError
+from vwapcli.errors import ConfigError, DataValidationError, StoreError
 from vwapcli.options.calibration import calibrate, calibration_error
 from vwapcli.options.calibration_file import CalibrationParams
 from vwapcli.options.events import EventCalendar
 from vwapcli.options.quote_validation import CLOSE_BUCKETS
+from vwapcli.output_paths import check_output_file
 
 TIMEFRAMES = ("1m", "5m")
 
@@ -57,15 +58,7 @@ class CalibrateRequest:
 
 
 def _check_out(request: CalibrateRequest) -> None:
-    out = Path(request.out)
-    if out.is_dir():
-        raise OutputExistsError(f"{out}: --out is a folder (rule: --out names the calibration YAML file to write)")
-    if out.exists() and not request.force:
-        raise OutputExistsError(f"{out}: already exists (rule: never replace a file unasked; pass --force to replace it)")
-    if out.resolve().is_relative_to(Path(request.store).resolve()):
-        raise OutputExistsError(
-            f"{out}: inside the bar store {request.store} (rule: nothing is written into a store a command reads)"
-        )
+    check_output_file(Path(request.out), force=request.force, stores=(request.store,))
 
 
 def _symbol(request: CalibrateRequest, quotes: pd.DataFrame) -> str:

@@ -48,6 +48,7 @@ from vwapcli.options.quote_validation import (
     error_rows,
     validate_quotes,
 )
+from vwapcli.output_paths import check_output_folder
 from vwapcli.report.formatting import count, ratio, signed
 from vwapcli.run_folder import staged_run_dir
 
@@ -110,6 +111,7 @@ def _json_ready(value: Any) -> Any:
 def run_options_validate(request: ValidateRequest, env: Env) -> Path:
     """Price every quoted contract with the configured model; write legs.parquet and
     summary.json into ``request.out`` and print the error tables (module docstring)."""
+    check_output_folder(request.out, stores=(request.store,))  # issue 12: before any work
     if request.out.exists() and (not request.out.is_dir() or any(request.out.iterdir())):
         raise RunFolderExistsError(
             f"{request.out}: exists and is not an empty folder; choose another --out (validation never overwrites files)"

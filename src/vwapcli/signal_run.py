@@ -33,6 +33,7 @@ from vwapcli.core.types import MarketState, SessionedBars, Signal
 from vwapcli.data.loading import BarRequest
 from vwapcli.env import Env
 from vwapcli.errors import ConfigError
+from vwapcli.output_paths import check_output_file
 from vwapcli.strategies import catalogue
 
 BASE_COLUMNS = ("strategy_name", "symbol", "direction", "entry_time", "P", "P_stop", "P_target")
@@ -218,6 +219,11 @@ def _signals_table(signals: Sequence[Signal]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
+def _check_signal_suffix(target: Path) -> None:
+    if target.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise ConfigError(f"--out {target}: signal output must end in .csv or .parquet")
+
+
 def write_signals(signals: Sequence[Signal], path: str | Path) -> Path:
     """Write the signal table as CSV or Parquet (by suffix), atomically and deterministically."""
     target = Path(path)
@@ -229,7 +235,7 @@ def write_signals(signals: Sequence[Signal], path: str | Path) -> Path:
         table = _signals_table(signals)
         atomic_write(target, lambda temporary: pq.write_table(table, temporary, compression="zstd"))
     else:
-        raise ConfigError(f"--out {target}: signal output must end in .csv or .parquet")
+        _check_signal_suffix(target)
     return target
 
 
@@ -260,12 +266,17 @@ class SignalsRequest:
     strategies: StrategyChoice = field(default_factory=StrategyChoice)
     replay: bool = False
     out: Path | None = None  # default reports/signals_<start>_<end>.csv
+    force: bool = False  # replace an existing ``out``
 
 
 def run_signals(request: SignalsRequest, env: Env) -> Path:
     """`vwapcli signals`: load config and bars, run the signal pass, write the table, print counts."""
-    config = request.strategies.load()
     bars = request.bars
+    out = request.out if request.out is not None else default_signals_path(bars.start, bars.end)
+    # Issue 12: the output is checked before any work (the default name is the tool's own).
+    _check_signal_suffix(out)
+    check_output_file(out, force=request.force or request.out is None)
+    config = request.strategies.load()
     market_data = bars.load(config.data, env.console)
     total = count_sessions(market_data, bars.start, bars.end)
     mode = "replay" if request.replay else "batch"
@@ -273,7 +284,6 @@ def run_signals(request: SignalsRequest, env: Env) -> Path:
         signals = compute_signals(
             config, market_data, bars.start, bars.end, replay=request.replay, progress=lambda: advance(1),
         )
-    out = request.out if request.out is not None else default_signals_path(bars.start, bars.end)
     target = write_signals(signals, out)
     env.console.print(signal_counts_table(signals))
     env.console.print(f"wrote {target}")

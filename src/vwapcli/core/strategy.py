@@ -11,9 +11,10 @@ from vwapcli.core.types import MarketState, Signal
 
 
 class StrategyConfig(BaseModel):
-    """Base of every strategy's config block: frozen, strict about unknown fields."""
+    """Base of every strategy's config block: frozen, strict about unknown fields, and no
+    NaN or +/-inf in any numeric parameter (issue 12)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     enabled: bool = Field(False, description="Run this strategy in backtests and signal runs.")
 

@@ -14,7 +14,7 @@ from vwapcli.env import Env
 from vwapcli.errors import ExitStatus
 from vwapcli.report.compare_page import render_compare_page
 from vwapcli.report.documents import compare_document
-from vwapcli.report.page import write_page
+from vwapcli.report.page import check_page_out, write_page
 from vwapcli.report.portfolio import compare_runs
 from vwapcli.report.terminal import print_comparison
 
@@ -28,6 +28,7 @@ class CompareRequest:
     out: Path | None = None
     check: bool = False
     strict: bool = False  # --strict: NOT PROVEN fails the gate too
+    force: bool = False  # --force: replace an existing --out (never a run folder's data)
 
 
 def run_compare(request: CompareRequest, env: Env) -> ExitStatus:
@@ -38,6 +39,8 @@ def run_compare(request: CompareRequest, env: Env) -> ExitStatus:
     ``strict`` also when one is NOT PROVEN), else SUCCESS ("no criteria configured" passes
     the gate, as does NOT PROVEN without ``strict``, as in the single-run report).
     """
+    if request.out is not None:  # issue 12: checked before any work
+        check_page_out(Path(request.out), "compare.json", ("compare.html", "compare.json"), request.force)
     comparison = compare_runs(Path(request.base_run), Path(request.run))
     out = request.out
     html_path = Path(out) if out is not None else comparison.run.folder.path / "compare.html"

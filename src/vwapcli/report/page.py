@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from vwapcli.atomic_write import atomic_write_text
-from vwapcli.errors import ReportError
+from vwapcli.errors import OutputExistsError, ReportError
+from vwapcli.output_paths import check_output_file
 from vwapcli.report.acceptance import STATUS_CSS, Verdict
 from vwapcli.report.formatting import (
     criterion_interval,
@@ -162,6 +163,16 @@ def verdict_table_html(
         "<th>Threshold</th><th>Result</th><th>Bootstrap 95% interval</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def check_page_out(html_path: Path, json_name: str, own_names: tuple[str, ...], force: bool) -> None:
+    """Refuse an ``--out`` page (or the JSON written beside it) that may not be written (issue 12)."""
+    if html_path.name == json_name:
+        raise OutputExistsError(
+            f"--out {html_path}: the page would be overwritten by its own {json_name} (rule: name an .html file)"
+        )
+    check_output_file(html_path, force=force, own_names=own_names)
+    check_output_file(html_path.parent / json_name, option="--out (beside it)", force=force, own_names=own_names)
 
 
 def write_page(html_path: Path, page_text: str, json_name: str, json_text: str, what: str) -> None:

@@ -27,7 +27,7 @@ from vwapcli.report.breakdowns import breakdown_blocks, fill_block
 from vwapcli.report.documents import metrics_document
 from vwapcli.report.formatting import scope_label, strategy_label
 from vwapcli.report.model_risk import model_risk, read_model_risk
-from vwapcli.report.page import write_page
+from vwapcli.report.page import check_page_out, write_page
 from vwapcli.report.pricing import pricing_lines
 from vwapcli.report.run_folder import ALL, RunFolder, daily_equity, load_run, resolve_strategy
 from vwapcli.report.run_page import ReportPage, render_page
@@ -51,6 +51,10 @@ class ReportRequest:
     check: bool = False
     strategy_keys: Mapping[str, str] = field(default_factory=dict)
     strict: bool = False  # --strict: NOT PROVEN fails the gate too
+    force: bool = False  # --force: replace an existing --out (never a run folder's data)
+
+
+REPORT_FILES = ("report.html", "metrics.json")  # a report's own files in a run folder
 
 
 def run_report(request: ReportRequest, env: Env) -> ExitStatus:
@@ -61,6 +65,8 @@ def run_report(request: ReportRequest, env: Env) -> ExitStatus:
     the banner and the exit status are about that strategy alone; metrics.json always holds
     "all" and every strategy.
     """
+    if request.out is not None:  # issue 12: checked before any work
+        check_page_out(Path(request.out), "metrics.json", REPORT_FILES, request.force)
     # First of all: quantstats' import and drawing (most of the time) then overlap
     # everything below on the other core (issue 6: the report within seconds).
     tearsheet = start_tearsheet()

@@ -24,6 +24,7 @@ from vwapcli.app_config import AppConfig, load_config
 from vwapcli.data.loading import BarRequest
 from vwapcli.env import Env
 from vwapcli.errors import ConfigError
+from vwapcli.output_paths import check_output_folder
 from vwapcli.sweep.evaluation import (
     SweepData,
     SweepRun,
@@ -78,6 +79,8 @@ def run_sweep(request: SweepRequest, env: Env) -> Path:
     """Run the grid (or a walk-forward of it) into a new sweep folder; return the folder."""
     from vwapcli.run_folder import staged_run_dir
 
+    if request.out is not None:  # issue 12: checked before any work
+        check_output_folder(request.out)
     base = load_config(request.config)
     swept = load_grid(request.grid)
     for path in swept.axes:

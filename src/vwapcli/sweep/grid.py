@@ -17,6 +17,7 @@ import copy
 import hashlib
 import itertools
 import json
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,11 @@ class SweepPoint:
     config_hash: str
 
 
+# Every configuration is a backtest: far more than this is a mistake (or a hostile file),
+# never a study (issue 12: bounded resources).
+MAX_GRID_POINTS = 10_000
+
+
 def parse_grid(raw: object, source: str = "<grid>") -> Grid:
     """Check a loaded grid mapping; a scalar value is a one-value list (a fixed override)."""
     if not isinstance(raw, Mapping) or not raw:
@@ -69,10 +75,16 @@ def parse_grid(raw: object, source: str = "<grid>") -> Grid:
         for value in listed:
             text = json.dumps(value, sort_keys=True, default=str)
             if text in seen:
-                raise ConfigError(f"{source}: {path}: value {value!r} is listed twice")
+                raise ConfigError(f"{source}: {path}: value {reprlib.repr(value)} is listed twice")
             seen.append(text)
         axes[path] = listed
-    return Grid(axes=axes, source=source)
+    grid = Grid(axes=axes, source=source)
+    if grid.size > MAX_GRID_POINTS:
+        raise ConfigError(
+            f"{source}: the grid has {grid.size:,} configurations (rule: at most {MAX_GRID_POINTS:,} per sweep; "
+            "split it or sweep fewer values)"
+        )
+    return grid
 
 
 def load_grid(path: Path) -> Grid:
@@ -123,7 +135,7 @@ def expand_grid(base: AppConfig, grid: Grid) -> list[SweepPoint]:
         params = dict(zip(paths, combo, strict=True))
         for path, value in params.items():
             set_dotted(raw, path, value, grid.source)
-        label = ", ".join(f"{p}={v!r}" for p, v in params.items())
+        label = ", ".join(f"{p}={reprlib.repr(v)}" for p, v in params.items())
         config = config_from_dict(raw, f"{grid.source} [{label}]")
         points.append(SweepPoint(index=index, params=params, config=config, config_hash=config_hash(config)))
     return points
