@@ -23,10 +23,10 @@ echo "== backtest: VWAP_MEANREV alone"
 $VWAPCLI backtest --store "$STORE" --symbols SPY QQQ --start "$START" --end "$END" --only vwap_meanrev --out "$OUT/vwap"
 
 echo "== reports"
-$VWAPCLI report "$OUT/vwap" --out "$OUT/vwap-report.html"
-$VWAPCLI report "$OUT/orb+vwap" --strategy VWAP_MEANREV --out "$OUT/orb+vwap-vwap-only.html"
+$VWAPCLI report "$OUT/vwap"
+$VWAPCLI report "$OUT/orb+vwap" --strategy VWAP_MEANREV
 echo "== compare: what switching VWAP_MEANREV on changes"
-$VWAPCLI report --compare "$OUT/orb" "$OUT/orb+vwap" --out "$OUT/compare.html"
+$VWAPCLI report --compare "$OUT/orb" "$OUT/orb+vwap"
 echo
 echo "Demo done. Open the reports:"
-ls -1 "$OUT"/*.html
+ls -1 "$OUT"/*/*.html
