@@ -23,9 +23,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from vwapcli.core.types import TIMEFRAME_NS
 from vwapcli.data.sessions import DateLike
 from vwapcli.data.store import BarStore, normalize_symbol
-from vwapcli.data.validation import read_parquet_file, validate_bars
+from vwapcli.data.validation import check_bar_spacing, read_parquet_file, validate_bars
 from vwapcli.errors import DataValidationError
 
 DEFAULT_NAIVE_TZ = "America/New_York"
@@ -217,7 +218,14 @@ def read_vendor_file(path: Path | str, tz: str | None = None) -> VendorFrame:
         bars[name] = table[column].to_numpy()
     symbol_column = _find(columns, SYMBOL_ALIASES)
     if symbol_column is not None:
-        bars["symbol"] = table[symbol_column].astype(str).str.strip().str.upper().to_numpy()
+        symbols = table[symbol_column].astype("string").str.strip().str.upper()
+        blank = (symbols.isna() | (symbols == "")).to_numpy()
+        if blank.any():
+            row = int(np.flatnonzero(blank)[0])
+            raise DataValidationError(
+                f"{path}: row {row}: blank {symbol_column} (rule: every row names its symbol, or drop the column)"
+            )
+        bars["symbol"] = symbols.to_numpy(dtype=object)
     return VendorFrame(path=path, bars=bars, timezone_note=note)
 
 
@@ -242,6 +250,13 @@ def vendor_files(path: Path | str) -> list[Path]:
     raise DataValidationError(f"{path}: no such file or folder")
 
 
+def timeframe_ns_or_error(timeframe: str) -> int:
+    """Bar length of a store timeframe; an unknown name is one line, before any file is read."""
+    if timeframe not in TIMEFRAME_NS:
+        raise DataValidationError(f"unknown timeframe {timeframe!r} (rule: one of {', '.join(TIMEFRAME_NS)})")
+    return TIMEFRAME_NS[timeframe]
+
+
 def import_bars(
     path: Path | str,
     store: BarStore,
@@ -259,6 +274,7 @@ def import_bars(
     ``symbols`` when a single file and a single symbol were given, else from the file name.
     When ``symbols`` is given, other symbols are ignored.
     """
+    bar_ns = timeframe_ns_or_error(timeframe)
     files = vendor_files(path)
     wanted = [normalize_symbol(s) for s in symbols] if symbols else None
     # Phase 1: read and validate everything; nothing is written if any file is bad.
@@ -291,8 +307,9 @@ def import_bars(
         source = str(path) if len(parts) == 1 else f"{path} (files {', '.join(p[0].name for p in parts)})"
         combined[symbol], extra = validate_bars(frame.reset_index(drop=True), source, repair=repair)
         dropped[symbol] += extra
+        check_bar_spacing(combined[symbol], bar_ns, timeframe, f"{source} [{symbol}]")
 
-    # Phase 2: write.
+    # Phase 2: write, one publication per symbol (bars and metadata together).
     summaries = []
     label = f"csv import ({Path(path).name})"
     for symbol in sorted(combined):

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 from rich.table import Table
 
+from vwapcli.core.types import TIMEFRAME_NS
 from vwapcli.data.csv_import import import_bars
 from vwapcli.data.option_quote_import import quote_files, read_option_quotes
 from vwapcli.data.option_quote_import import summary_table as quote_summary_table
@@ -124,12 +125,22 @@ class FetchJob:
 
 
 def run_fetch(request: FetchRequest, env: Env) -> list[FetchSummaryRow]:
-    """Fetch ``symbols`` for [start, end] from the request's source into its store; print a summary."""
+    """Fetch ``symbols`` for [start, end] from the request's source into its store; print a summary.
+
+    All or nothing (issue 12): every argument is checked and the store proven writable
+    before the first byte is written, and each symbol is published whole with its
+    metadata entry, so a failure or Ctrl-C leaves the store as before or as after the
+    last complete symbol. Leftovers of an interrupted earlier run are removed first.
+    """
     kind = request.source.strip().lower()
+    if not (request.option_quotes and kind in QUOTE_FILE_SOURCES):
+        check_fetch_timeframe(request.timeframe)
     job = FetchJob(
         request=request, kind=kind, store=BarStore(request.store),
         symbols=[normalize_symbol(s) for s in request.symbols], calendar=SessionCalendar(), env=env,
     )
+    if not request.dry_run:
+        job.store.prepare_for_write()
     if request.option_quotes and kind in QUOTE_FILE_SOURCES:
         _import_option_quote_files(job)
         return []
@@ -141,6 +152,12 @@ def run_fetch(request: FetchRequest, env: Env) -> list[FetchSummaryRow]:
     if request.dry_run:
         env.console.print("[yellow]dry run: nothing written[/]")
     return rows
+
+
+def check_fetch_timeframe(timeframe: str) -> None:
+    """Refuse a bar timeframe the store does not hold before anything is written (SPEC 3.1)."""
+    if timeframe not in TIMEFRAME_NS:
+        raise StoreError(f"fetch: unknown --timeframe {timeframe!r} (rule: one of {', '.join(TIMEFRAME_NS)})")
 
 
 def _fetch_synthetic(job: FetchJob) -> list[FetchSummaryRow]:
@@ -160,9 +177,8 @@ def _fetch_synthetic(job: FetchJob) -> list[FetchSummaryRow]:
             if not request.dry_run:
                 store.write_bars(
                     symbol, bars, provenance=provenance, source=f"synthetic {symbol}",
-                    replace_start=first, replace_end=last,
+                    replace_start=first, replace_end=last, iv_index=market.iv_index[symbol],
                 )
-                store.write_iv_index(symbol, market.iv_index[symbol], provenance=provenance)
             rows.append(_row(symbol, bars, provenance, job.calendar, note=SYNTHETIC_NOTE))
             advance(1)
     return rows
