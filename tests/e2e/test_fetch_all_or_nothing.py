@@ -247,3 +247,69 @@ def test_the_synthetic_range_in_these_tests_spans_two_year_files() -> None:
     """Guard for the tests above: the failure is injected into the second year file."""
     assert pd.Timestamp(START).year == 2023 and pd.Timestamp(END).year == 2024
     assert dt.date.fromisoformat(END) > dt.date.fromisoformat(START)
+
+
+KILL_CHILD = """
+import os, signal, sys
+from vwapcli.cli import main
+real_replace, calls, kill_at = os.replace, [0], int(os.environ["VWAPCLI_TEST_KILL_AT"])
+
+def replace(source, destination):
+    calls[0] += 1
+    if calls[0] == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_replace(source, destination)
+
+os.replace = replace
+sys.argv = ["vwapcli", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_fetch_killed_before_any_of_its_renames_is_whole_after_the_next_run_recovers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGKILL (no cleanup runs) just before the k-th file rename of a seed-2 re-fetch over a
+    seed-1 store, for every k of the run: 2 symbols x (2 year files + IV index + meta.json +
+    the journal) = 10 renames, and k = 11 lets the run finish. After the next run's recovery
+    (``prepare_for_write``), each symbol is its seed-1 self or its seed-2 reference, metadata
+    entry included, symbols are complete in fetch order, and no hidden file is left."""
+    import shutil
+    import subprocess
+    import sys
+
+    from vwapcli.data.store import BarStore
+
+    reference = fetched(tmp_path / "reference", 2, capsys, monkeypatch)
+    before = fetched(tmp_path / "before", 1, capsys, monkeypatch)
+    states = {"before": (snapshot(before), meta(before)), "after": (snapshot(reference), meta(reference))}
+    children = []
+    for kill_at in range(1, 12):
+        store = tmp_path / f"killed-{kill_at}"
+        shutil.copytree(before, store)
+        env = {**os.environ, "VWAPCLI_TEST_KILL_AT": str(kill_at)}
+        child = subprocess.Popen(
+            [sys.executable, "-c", KILL_CHILD, *fetch_args(store, 2, "SPY", "QQQ")],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        children.append((kill_at, store, child))
+    outcomes = []
+    for kill_at, store, child in children:
+        code = child.wait(timeout=120)
+        assert code == (0 if kill_at == 11 else -9), (kill_at, code)
+        BarStore(store).prepare_for_write()
+        files, entries = snapshot(store), meta(store)
+        seen = []
+        for symbol in ("SPY", "QQQ"):
+            matches = [
+                name for name, (state_files, state_meta) in states.items()
+                if symbol_files(files, symbol) == symbol_files(state_files, symbol)
+                and entries["symbols"][symbol] == state_meta["symbols"][symbol]
+            ]
+            assert len(matches) == 1, (kill_at, symbol, matches)
+            seen.append(matches[0])
+        assert seen in (["before", "before"], ["after", "before"], ["after", "after"]), (kill_at, seen)
+        assert not [name for name in files if Path(name).name.startswith(".")], (kill_at, files)
+        outcomes.append(tuple(seen))
+    # The kills landed at different moments: all three legal states occur.
+    assert set(outcomes) == {("before", "before"), ("after", "before"), ("after", "after")}

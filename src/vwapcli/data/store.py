@@ -31,7 +31,12 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from vwapcli.atomic_write import atomic_write, atomic_write_all, remove_leftovers
+from vwapcli.atomic_write import (
+    atomic_write,
+    atomic_write_all,
+    finish_interrupted_publication,
+    remove_leftovers,
+)
 from vwapcli.core.types import local_time_ns
 from vwapcli.data.sessions import DateLike, as_date, new_york_dates, utc_ns
 from vwapcli.data.validation import (
@@ -141,6 +146,8 @@ class BarStore:
         self.bars_root = self.root / "bars"
         self.iv_root = self.root / "iv_index"
         self.meta_path = self.root / "meta.json"
+        # Present only while a publication renames its files (atomic_write_all).
+        self.journal_path = self.root / ".publishing.json"
 
     def __repr__(self) -> str:
         return f"BarStore({str(self.root)!r})"
@@ -360,14 +367,18 @@ class BarStore:
     def _publish(self, files: list[tuple[Path, Callable[[Path], object] | None]], meta: dict[str, Any]) -> None:
         """Data files and the updated ``meta.json``, all published or none."""
         payload = (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode()
-        atomic_write_all([*files, (self.meta_path, lambda temporary: temporary.write_bytes(payload))])
+        atomic_write_all(
+            [*files, (self.meta_path, lambda temporary: temporary.write_bytes(payload))], journal=self.journal_path
+        )
 
     def prepare_for_write(self) -> list[Path]:
         """Before a fetch writes its first byte: refuse a store it could not finish writing
-        (``meta.json`` not a readable JSON file, the store path a file), then remove what an
+        (``meta.json`` not a readable JSON file, the store path a file), after completing a
+        publication a killed run left half-renamed (its journal), then remove what an
         interrupted earlier run left behind (hidden temporaries). Returns the paths removed."""
         if self.root.exists() and not self.root.is_dir():
             raise StoreError(f"{self.root}: the store path is a file (rule: a bar store is a folder)")
+        finish_interrupted_publication(self.journal_path)
         self._read_meta()
         return remove_leftovers(self.root)
 
