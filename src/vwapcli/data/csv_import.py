@@ -23,9 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from vwapcli.core.types import TIMEFRAME_NS
 from vwapcli.data.sessions import DateLike
-from vwapcli.data.store import BarStore, normalize_symbol
+from vwapcli.data.store import BarStore, fetchable_timeframe_ns, normalize_symbol
 from vwapcli.data.validation import check_bar_spacing, read_parquet_file, validate_bars
 from vwapcli.errors import DataValidationError
 
@@ -250,13 +249,6 @@ def vendor_files(path: Path | str) -> list[Path]:
     raise DataValidationError(f"{path}: no such file or folder")
 
 
-def timeframe_ns_or_error(timeframe: str) -> int:
-    """Bar length of a store timeframe; an unknown name is one line, before any file is read."""
-    if timeframe not in TIMEFRAME_NS:
-        raise DataValidationError(f"unknown timeframe {timeframe!r} (rule: one of {', '.join(TIMEFRAME_NS)})")
-    return TIMEFRAME_NS[timeframe]
-
-
 def import_bars(
     path: Path | str,
     store: BarStore,
@@ -274,7 +266,7 @@ def import_bars(
     ``symbols`` when a single file and a single symbol were given, else from the file name.
     When ``symbols`` is given, other symbols are ignored.
     """
-    bar_ns = timeframe_ns_or_error(timeframe)
+    bar_ns = fetchable_timeframe_ns(timeframe)
     files = vendor_files(path)
     wanted = [normalize_symbol(s) for s in symbols] if symbols else None
     # Phase 1: read and validate everything; nothing is written if any file is bad.

@@ -20,14 +20,13 @@ from typing import Any
 import pandas as pd
 from rich.table import Table
 
-from vwapcli.core.types import TIMEFRAME_NS
 from vwapcli.data.csv_import import import_bars
 from vwapcli.data.option_quote_import import quote_files, read_option_quotes
 from vwapcli.data.option_quote_import import summary_table as quote_summary_table
 from vwapcli.data.option_quotes import write_option_quotes
 from vwapcli.data.sample import SAMPLE_PROVENANCE, SAMPLE_SYMBOLS, write_sample
 from vwapcli.data.sessions import DateLike, SessionCalendar, as_date, assign_sessions
-from vwapcli.data.store import BarStore, normalize_symbol
+from vwapcli.data.store import BarStore, fetchable_timeframe_ns, normalize_symbol
 from vwapcli.data.synthetic import generate_market, synthetic_provenance
 from vwapcli.env import Env
 from vwapcli.errors import ProviderError, StoreError
@@ -134,7 +133,7 @@ def run_fetch(request: FetchRequest, env: Env) -> list[FetchSummaryRow]:
     """
     kind = request.source.strip().lower()
     if not (request.option_quotes and kind in QUOTE_FILE_SOURCES):
-        check_fetch_timeframe(request.timeframe)
+        fetchable_timeframe_ns(request.timeframe)
     job = FetchJob(
         request=request, kind=kind, store=BarStore(request.store),
         symbols=[normalize_symbol(s) for s in request.symbols], calendar=SessionCalendar(), env=env,
@@ -152,12 +151,6 @@ def run_fetch(request: FetchRequest, env: Env) -> list[FetchSummaryRow]:
     if request.dry_run:
         env.console.print("[yellow]dry run: nothing written[/]")
     return rows
-
-
-def check_fetch_timeframe(timeframe: str) -> None:
-    """Refuse a bar timeframe the store does not hold before anything is written (SPEC 3.1)."""
-    if timeframe not in TIMEFRAME_NS:
-        raise StoreError(f"fetch: unknown --timeframe {timeframe!r} (rule: one of {', '.join(TIMEFRAME_NS)})")
 
 
 def _fetch_synthetic(job: FetchJob) -> list[FetchSummaryRow]:

@@ -37,7 +37,7 @@ from vwapcli.atomic_write import (
     finish_interrupted_publication,
     remove_leftovers,
 )
-from vwapcli.core.types import local_time_ns
+from vwapcli.core.types import TIMEFRAME_NS, local_time_ns
 from vwapcli.data.sessions import DateLike, as_date, new_york_dates, utc_ns
 from vwapcli.data.validation import (
     BarArrays,
@@ -86,6 +86,14 @@ def _table_writer(table: pa.Table) -> Callable[[Path], object]:
 
 def _parquet_writer(frame: pd.DataFrame) -> Callable[[Path], object]:
     return _table_writer(bars_table(frame))
+
+
+def fetchable_timeframe_ns(timeframe: str) -> int:
+    """Bar length of a timeframe a fetch may write (SPEC 3.1: 1m, 5m); anything else is
+    refused in one line before a file is read or written."""
+    if timeframe not in TIMEFRAME_NS:
+        raise StoreError(f"unknown timeframe {timeframe!r} (rule: one of {', '.join(TIMEFRAME_NS)})")
+    return TIMEFRAME_NS[timeframe]
 
 
 def _add_provenance(meta: dict[str, Any], symbol: str, key: tuple[str, ...], provenance: str, replaced_all: bool) -> None:
