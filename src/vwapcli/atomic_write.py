@@ -9,12 +9,20 @@ which is atomic on POSIX; on any failure, Ctrl-C included, the temporary is remo
 Several files that only make sense together (an import's day files) go through
 :func:`atomic_write_all`: every file is staged first, then all are renamed into place,
 and a failure while renaming puts the earlier ones back, so the folder ends as it was
-or with all of them.
+or with all of them. An entry whose writer is ``None`` removes its file in the same
+publication (a re-fetch that empties a year partition).
+
+What an interrupted process leaves (a hidden ``.NAME.*.tmp`` temporary or ``.NAME.*.old``
+copy: SIGKILL skips every cleanup) is never read as data, and
+:func:`remove_leftovers` deletes it on the next run; a publication killed half-way
+through its renames is completed from its journal (:func:`finish_interrupted_publication`).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -90,27 +98,64 @@ def _new_folders(folder: Path) -> list[Path]:
     return missing[::-1]
 
 
-def atomic_write_all(files: Sequence[tuple[Path, Callable[[Path], object]]]) -> None:
+#: A staging temporary or rollback copy made by this module: ``.<name>.<random>.tmp|.old``.
+_LEFTOVER = re.compile(r"^\..+\.[A-Za-z0-9_]{6,}\.(?:tmp|old)$")
+
+
+def remove_leftovers(root: Path) -> list[Path]:
+    """Delete the temporaries and rollback copies an interrupted run left under ``root``.
+
+    Both are redundant by construction: a temporary was never published, and a ``.old``
+    copy is a second link to a file that was either put back or deliberately replaced.
+    Returns the paths removed (sorted).
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    removed = sorted(p for p in root.rglob(".*") if p.is_file() and _LEFTOVER.match(p.name))
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
+def atomic_write_all(
+    files: Sequence[tuple[Path, Callable[[Path], object] | None]], journal: Path | None = None
+) -> None:
     """Publish several files together, all or none (module docstring).
 
     Stage: each ``write(temporary)`` fills a hidden sibling of its path (folders created
-    as needed). Publish: each temporary replaces its path, the old file kept aside first.
+    as needed). Publish: each temporary replaces its path, the old file kept aside first;
+    a ``None`` writer removes its path (kept aside the same way).
     On any failure, Ctrl-C included, files already published are put back (or removed
     when they were new), every temporary and every folder this call created is removed,
     and the exception propagates.
+
+    SIGKILL skips all of that. With a ``journal`` path, the list of renames is written
+    there (atomically) once everything is staged and removed once all are done, so
+    :func:`finish_interrupted_publication` can complete a publication a kill cut short.
     """
     created: list[Path] = []
-    staged: list[tuple[Path, Path]] = []
+    staged: list[tuple[Path | None, Path]] = []
     published: list[tuple[Path, Path | None]] = []
     try:
         for path, write in files:
             path = Path(path)
+            if write is None:
+                staged.append((None, path))
+                continue
             created.extend(_new_folders(path.parent))
             path.parent.mkdir(parents=True, exist_ok=True)
             staged.append((_stage(path, write), path))
+        if journal is not None:
+            _write_journal(journal, staged)
         for temporary, path in staged:
+            if temporary is None and not path.exists():
+                continue
             published.append((path, _keep_copy(path) if path.exists() else None))
-            os.replace(temporary, path)
+            if temporary is None:
+                path.unlink()
+            else:
+                os.replace(temporary, path)
     except BaseException:
         for path, backup in reversed(published):
             if backup is not None:
@@ -121,11 +166,55 @@ def atomic_write_all(files: Sequence[tuple[Path, Callable[[Path], object]]]) -> 
             else:
                 path.unlink(missing_ok=True)
         for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
         for folder in reversed(created):
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
+        if journal is not None:
+            journal.unlink(missing_ok=True)
         raise
+    if journal is not None:
+        journal.unlink(missing_ok=True)
     for _, backup in published:
         if backup is not None:
             backup.unlink(missing_ok=True)
+
+
+def _write_journal(journal: Path, staged: Sequence[tuple[Path | None, Path]]) -> None:
+    """The renames of one publication, paths relative to the journal's folder."""
+    base = journal.parent
+
+    def relative(path: Path | None) -> str | None:
+        return None if path is None else os.path.relpath(path, base)
+
+    entries = [[relative(temporary), relative(path)] for temporary, path in staged]
+    atomic_write_bytes(journal, json.dumps(entries).encode())
+
+
+def finish_interrupted_publication(journal: Path) -> int:
+    """Complete the publication a killed process left in ``journal`` (roll forward).
+
+    The journal exists only between "every file staged" and "every file renamed", so each
+    temporary it names is either still there (rename it now) or already published; a
+    removal is simply done again. Returns the renames and removals completed.
+    """
+    journal = Path(journal)
+    if not journal.is_file():
+        return 0
+    try:
+        entries = json.loads(journal.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        entries = []  # written atomically, so never half there; unreadable: nothing to finish
+    done = 0
+    for temporary, path in entries:
+        target = journal.parent / path
+        if temporary is None:
+            if target.exists():
+                target.unlink()
+                done += 1
+        elif (journal.parent / temporary).is_file():
+            os.replace(journal.parent / temporary, target)
+            done += 1
+    journal.unlink()
+    return done

@@ -418,6 +418,21 @@ def sweep(
     run_sweep(request, _env(ctx))
 
 
+INTERRUPTED_LINE = "[red]interrupted[/red]: nothing half-written was kept"
+
+
+def _caused_by_interrupt(error: BaseException) -> bool:
+    """True when a KeyboardInterrupt is in the exception's cause/context chain."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def main() -> None:
     """Console entry point: one red line and exit 2 for user-facing errors."""
     # A short-lived CLI: fewer GC passes over numba's many objects, and none at teardown
@@ -432,8 +447,14 @@ def main() -> None:
         session.env.error_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
-        session.env.error_console.print("[red]interrupted[/red]: nothing half-written was kept")
+        session.env.error_console.print(INTERRUPTED_LINE)
         sys.exit(ExitStatus.INTERRUPTED)
+    except SystemExit as exiting:
+        # Typer turns Ctrl-C into a silent exit 130; the promised line still prints.
+        if _caused_by_interrupt(exiting):
+            session.env.error_console.print(INTERRUPTED_LINE)
+            sys.exit(ExitStatus.INTERRUPTED)
+        raise
     except Exception as error:
         if session.env.debug:
             raise

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from vwapcli.atomic_write import FILE_MODE, atomic_write, atomic_write_all, atomic_write_text
+from vwapcli.atomic_write import (
+    FILE_MODE,
+    atomic_write,
+    atomic_write_all,
+    atomic_write_text,
+    remove_leftovers,
+)
 
 
 def test_a_write_replaces_the_file_and_leaves_no_temporary_behind(tmp_path: Path) -> None:
@@ -85,3 +91,55 @@ def test_a_failure_while_renaming_puts_the_published_files_back(tmp_path: Path, 
     monkeypatch.undo()
     assert (first.read_text(), second.read_text()) == ("old 1\n", "old 2\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["1.txt", "2.txt"]
+
+
+def test_a_none_writer_removes_its_file_in_the_same_publication(tmp_path: Path) -> None:
+    emptied, kept = tmp_path / "2023.txt", tmp_path / "meta.txt"
+    atomic_write_text(emptied, "old year\n")
+    atomic_write_all([(emptied, None), (kept, lambda t: t.write_text("meta\n")), (tmp_path / "absent.txt", None)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["meta.txt"]
+
+
+def test_a_writer_failing_while_staging_leaves_a_file_to_remove_in_place(tmp_path: Path) -> None:
+    """Every file is staged before any is published, so a failing writer means the
+    removal never happened: the old file is still there, no temporary is."""
+    emptied = tmp_path / "2023.txt"
+    atomic_write_text(emptied, "old year\n")
+
+    def fail(temporary: Path) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_all([(emptied, None), (tmp_path / "meta.txt", fail)])
+    assert emptied.read_text() == "old year\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2023.txt"]
+
+
+def test_a_removal_is_undone_when_a_later_rename_is_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    emptied, meta = tmp_path / "2023.txt", tmp_path / "meta.txt"
+    atomic_write_text(emptied, "old year\n")
+    atomic_write_text(meta, "old meta\n")
+    real_replace = os.replace
+
+    def interrupt_meta(source: str | Path, target: str | Path) -> None:
+        if Path(target) == meta and Path(source).suffix == ".tmp":
+            raise KeyboardInterrupt
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", interrupt_meta)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_all([(emptied, None), (meta, lambda t: t.write_text("new meta\n"))])
+    monkeypatch.undo()
+    assert (emptied.read_text(), meta.read_text()) == ("old year\n", "old meta\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2023.txt", "meta.txt"]
+
+
+def test_leftover_temporaries_and_rollback_copies_are_removed_and_data_files_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "bars" / "year=2024"
+    folder.mkdir(parents=True)
+    data = [folder / "part-0.parquet", tmp_path / "meta.json", tmp_path / ".hidden-user-file"]
+    debris = [folder / ".part-0.parquet.abcd1234.tmp", folder / ".part-0.parquet.x_y_z_12.old", tmp_path / ".meta.json.q9w8e7r6.tmp"]
+    for path in data + debris:
+        path.write_text("x")
+    assert remove_leftovers(tmp_path) == sorted(debris)
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == sorted(data)

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from vwapcli.data.sessions import DateLike
-from vwapcli.data.store import BarStore, normalize_symbol
-from vwapcli.data.validation import read_parquet_file, validate_bars
+from vwapcli.data.store import BarStore, fetchable_timeframe_ns, normalize_symbol
+from vwapcli.data.validation import check_bar_spacing, read_parquet_file, validate_bars
 from vwapcli.errors import DataValidationError
 
 DEFAULT_NAIVE_TZ = "America/New_York"
@@ -217,7 +217,14 @@ def read_vendor_file(path: Path | str, tz: str | None = None) -> VendorFrame:
         bars[name] = table[column].to_numpy()
     symbol_column = _find(columns, SYMBOL_ALIASES)
     if symbol_column is not None:
-        bars["symbol"] = table[symbol_column].astype(str).str.strip().str.upper().to_numpy()
+        symbols = table[symbol_column].astype("string").str.strip().str.upper()
+        blank = (symbols.isna() | (symbols == "")).to_numpy()
+        if blank.any():
+            row = int(np.flatnonzero(blank)[0])
+            raise DataValidationError(
+                f"{path}: row {row}: blank {symbol_column} (rule: every row names its symbol, or drop the column)"
+            )
+        bars["symbol"] = symbols.to_numpy(dtype=object)
     return VendorFrame(path=path, bars=bars, timezone_note=note)
 
 
@@ -259,6 +266,7 @@ def import_bars(
     ``symbols`` when a single file and a single symbol were given, else from the file name.
     When ``symbols`` is given, other symbols are ignored.
     """
+    bar_ns = fetchable_timeframe_ns(timeframe)
     files = vendor_files(path)
     wanted = [normalize_symbol(s) for s in symbols] if symbols else None
     # Phase 1: read and validate everything; nothing is written if any file is bad.
@@ -291,8 +299,9 @@ def import_bars(
         source = str(path) if len(parts) == 1 else f"{path} (files {', '.join(p[0].name for p in parts)})"
         combined[symbol], extra = validate_bars(frame.reset_index(drop=True), source, repair=repair)
         dropped[symbol] += extra
+        check_bar_spacing(combined[symbol], bar_ns, timeframe, f"{source} [{symbol}]")
 
-    # Phase 2: write.
+    # Phase 2: write, one publication per symbol (bars and metadata together).
     summaries = []
     label = f"csv import ({Path(path).name})"
     for symbol in sorted(combined):

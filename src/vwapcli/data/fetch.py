@@ -26,7 +26,7 @@ from vwapcli.data.option_quote_import import summary_table as quote_summary_tabl
 from vwapcli.data.option_quotes import write_option_quotes
 from vwapcli.data.sample import SAMPLE_PROVENANCE, SAMPLE_SYMBOLS, write_sample
 from vwapcli.data.sessions import DateLike, SessionCalendar, as_date, assign_sessions
-from vwapcli.data.store import BarStore, normalize_symbol
+from vwapcli.data.store import BarStore, fetchable_timeframe_ns, normalize_symbol
 from vwapcli.data.synthetic import generate_market, synthetic_provenance
 from vwapcli.env import Env
 from vwapcli.errors import ProviderError, StoreError
@@ -124,12 +124,22 @@ class FetchJob:
 
 
 def run_fetch(request: FetchRequest, env: Env) -> list[FetchSummaryRow]:
-    """Fetch ``symbols`` for [start, end] from the request's source into its store; print a summary."""
+    """Fetch ``symbols`` for [start, end] from the request's source into its store; print a summary.
+
+    All or nothing (issue 12): every argument is checked and the store proven writable
+    before the first byte is written, and each symbol is published whole with its
+    metadata entry, so a failure or Ctrl-C leaves the store as before or as after the
+    last complete symbol. Leftovers of an interrupted earlier run are removed first.
+    """
     kind = request.source.strip().lower()
+    if not (request.option_quotes and kind in QUOTE_FILE_SOURCES):
+        fetchable_timeframe_ns(request.timeframe)
     job = FetchJob(
         request=request, kind=kind, store=BarStore(request.store),
         symbols=[normalize_symbol(s) for s in request.symbols], calendar=SessionCalendar(), env=env,
     )
+    if not request.dry_run:
+        job.store.prepare_for_write()
     if request.option_quotes and kind in QUOTE_FILE_SOURCES:
         _import_option_quote_files(job)
         return []
@@ -160,9 +170,8 @@ def _fetch_synthetic(job: FetchJob) -> list[FetchSummaryRow]:
             if not request.dry_run:
                 store.write_bars(
                     symbol, bars, provenance=provenance, source=f"synthetic {symbol}",
-                    replace_start=first, replace_end=last,
+                    replace_start=first, replace_end=last, iv_index=market.iv_index[symbol],
                 )
-                store.write_iv_index(symbol, market.iv_index[symbol], provenance=provenance)
             rows.append(_row(symbol, bars, provenance, job.calendar, note=SYNTHETIC_NOTE))
             advance(1)
     return rows

@@ -100,11 +100,11 @@ def write_sample(
         copied[symbol] = bars
         if dry_run:
             continue
-        store.write_bars(symbol, bars, provenance=SAMPLE_PROVENANCE, source=f"sample {symbol}")
         iv = sample.read_iv_index(symbol)
         if start is not None:
             iv = iv[iv.index >= pd.Timestamp(as_date(start))]
         if end is not None:
             iv = iv[iv.index <= pd.Timestamp(as_date(end))]
-        store.write_iv_index(symbol, iv, provenance=SAMPLE_PROVENANCE)
+        # One publication per symbol: bars, IV index and metadata together or none.
+        store.write_bars(symbol, bars, provenance=SAMPLE_PROVENANCE, source=f"sample {symbol}", iv_index=iv)
     return copied

@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,13 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from vwapcli.atomic_write import atomic_write, atomic_write_bytes
-from vwapcli.core.types import local_time_ns
+from vwapcli.atomic_write import (
+    atomic_write,
+    atomic_write_all,
+    finish_interrupted_publication,
+    remove_leftovers,
+)
+from vwapcli.core.types import TIMEFRAME_NS, local_time_ns
 from vwapcli.data.sessions import DateLike, as_date, new_york_dates, utc_ns
 from vwapcli.data.validation import (
     BarArrays,
@@ -71,7 +76,35 @@ def normalize_symbol(symbol: str) -> str:
 
 def atomic_write_table(table: pa.Table, path: Path) -> None:
     """Write a Parquet file atomically (zstd); a crash leaves the old file or the new one."""
-    atomic_write(path, lambda temporary: pq.write_table(table, temporary, compression="zstd"))
+    atomic_write(path, _table_writer(table))
+
+
+def _table_writer(table: pa.Table) -> Callable[[Path], object]:
+    """Writes ``table`` as zstd Parquet to the path it is given (a staging temporary)."""
+    return lambda temporary: pq.write_table(table, temporary, compression="zstd")
+
+
+def _parquet_writer(frame: pd.DataFrame) -> Callable[[Path], object]:
+    return _table_writer(bars_table(frame))
+
+
+def fetchable_timeframe_ns(timeframe: str) -> int:
+    """Bar length of a timeframe a fetch may write (SPEC 3.1: 1m, 5m); anything else is
+    refused in one line before a file is read or written."""
+    if timeframe not in TIMEFRAME_NS:
+        raise StoreError(f"unknown timeframe {timeframe!r} (rule: one of {', '.join(TIMEFRAME_NS)})")
+    return TIMEFRAME_NS[timeframe]
+
+
+def _add_provenance(meta: dict[str, Any], symbol: str, key: tuple[str, ...], provenance: str, replaced_all: bool) -> None:
+    """Record in ``meta`` (in memory) that ``provenance`` now supplies ``key`` of ``symbol``."""
+    node = meta["symbols"].setdefault(symbol, {})
+    for part in key[:-1]:
+        node = node.setdefault(part, {})
+    sources = [] if replaced_all else list(node.get(key[-1], []))
+    if provenance not in sources:
+        sources.append(provenance)
+    node[key[-1]] = sources
 
 
 def bars_table(df: pd.DataFrame) -> pa.Table:
@@ -121,6 +154,8 @@ class BarStore:
         self.bars_root = self.root / "bars"
         self.iv_root = self.root / "iv_index"
         self.meta_path = self.root / "meta.json"
+        # Present only while a publication renames its files (atomic_write_all).
+        self.journal_path = self.root / ".publishing.json"
 
     def __repr__(self) -> str:
         return f"BarStore({str(self.root)!r})"
@@ -254,6 +289,7 @@ class BarStore:
         repair: bool = False,
         replace_start: DateLike | None = None,
         replace_end: DateLike | None = None,
+        iv_index: pd.DataFrame | pd.Series | None = None,
     ) -> WriteResult:
         """Validate and store bars, replacing every stored bar in the dates they cover.
 
@@ -262,11 +298,48 @@ class BarStore:
         to include every new bar. Old bars outside the window stay. Nothing is written when
         validation fails (``source`` names the input in the error). Idempotent: writing the
         same bars twice leaves the same files, byte for byte.
+
+        All or nothing: every year file, the ``iv_index`` when given (same provenance), and
+        the symbol's ``meta.json`` entry are published together (``atomic_write_all``), so a
+        failure or Ctrl-C leaves the store as it was, never bars without their metadata.
         """
         symbol = normalize_symbol(symbol)
+        self.symbol_dir(symbol, timeframe)  # refuses a malformed timeframe before any read
+        meta = self._read_meta()
         clean, dropped = validate_bars(df, source or f"{symbol} {timeframe} bars", repair=repair)
+        bar_files: list[tuple[Path, Callable[[Path], object] | None]] = []
+        if not clean.empty:
+            bar_files, replaced_everything = self._plan_bar_files(symbol, clean, timeframe, replace_start, replace_end)
+            _add_provenance(meta, symbol, ("bars", timeframe), provenance, replaced_everything)
+        files = list(bar_files)
+        if iv_index is not None:
+            iv_file = self._plan_iv_file(symbol, iv_index)
+            if iv_file is not None:
+                files.append(iv_file[0])
+                _add_provenance(meta, symbol, ("iv_index",), provenance, iv_file[1])
+        if files:
+            self._publish(files, meta)
         if clean.empty:
             return WriteResult(0, dropped, (), None, None)
+        return WriteResult(
+            rows=int(clean.shape[0]),
+            dropped=dropped,
+            files=tuple(path for path, write in bar_files if write is not None),
+            first=clean["ts"].iloc[0],
+            last=clean["ts"].iloc[-1],
+        )
+
+    def _plan_bar_files(
+        self,
+        symbol: str,
+        clean: pd.DataFrame,
+        timeframe: str,
+        replace_start: DateLike | None,
+        replace_end: DateLike | None,
+    ) -> tuple[list[tuple[Path, Callable[[Path], object] | None]], bool]:
+        """Every year file the write changes (``None``: the year is emptied, remove it), and
+        whether the new bars replace everything stored for the symbol. Reads and validates
+        the old files first, so a bad old file stops the write before anything changed."""
         ts = _ts_ns(clean)
         dates = new_york_dates(ts)
         first_day = dates[0].astype(dt.date)
@@ -278,9 +351,7 @@ class BarStore:
         span_lo, span_hi = np.datetime64(first_day, "D"), np.datetime64(last_day, "D")
         years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
 
-        # Phase 1: build every new file in memory (reading and validating old ones) so a
-        # bad old file stops the write before anything changed.
-        plans: list[tuple[Path, pd.DataFrame]] = []
+        files: list[tuple[Path, Callable[[Path], object] | None]] = []
         old_rows_kept = 0
         for year in range(first_day.year, last_day.year + 1):
             path = self.partition_path(symbol, timeframe, year)
@@ -291,33 +362,33 @@ class BarStore:
                 old_keep = old[(old_dates < span_lo) | (old_dates > span_hi)]
                 old_rows_kept += old_keep.shape[0]
                 merged = pd.concat([old_keep, new_part], ignore_index=True).sort_values("ts", kind="stable")
-                plans.append((path, merged.reset_index(drop=True)))
+                files.append((path, _parquet_writer(merged.reset_index(drop=True)) if not merged.empty else None))
             elif not new_part.empty:
-                plans.append((path, new_part.reset_index(drop=True)))
+                files.append((path, _parquet_writer(new_part.reset_index(drop=True))))
         touched_years = set(range(first_day.year, last_day.year + 1))
         other_files = [
             p for p in self.bar_files(symbol, timeframe)
             if int(p.parent.name.removeprefix("year=")) not in touched_years
         ]
+        return files, old_rows_kept == 0 and not other_files
 
-        # Phase 2: atomic replace, one file at a time.
-        written = []
-        for path, frame in plans:
-            if frame.empty:
-                path.unlink()
-                continue
-            atomic_write_table(bars_table(frame), path)
-            written.append(path)
-
-        replaced_everything = old_rows_kept == 0 and not other_files
-        self._record_provenance(symbol, ("bars", timeframe), provenance, replaced_everything)
-        return WriteResult(
-            rows=int(clean.shape[0]),
-            dropped=dropped,
-            files=tuple(written),
-            first=clean["ts"].iloc[0],
-            last=clean["ts"].iloc[-1],
+    def _publish(self, files: list[tuple[Path, Callable[[Path], object] | None]], meta: dict[str, Any]) -> None:
+        """Data files and the updated ``meta.json``, all published or none."""
+        payload = (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode()
+        atomic_write_all(
+            [*files, (self.meta_path, lambda temporary: temporary.write_bytes(payload))], journal=self.journal_path
         )
+
+    def prepare_for_write(self) -> list[Path]:
+        """Before a fetch writes its first byte: refuse a store it could not finish writing
+        (``meta.json`` not a readable JSON file, the store path a file), after completing a
+        publication a killed run left half-renamed (its journal), then remove what an
+        interrupted earlier run left behind (hidden temporaries). Returns the paths removed."""
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"{self.root}: the store path is a file (rule: a bar store is a folder)")
+        finish_interrupted_publication(self.journal_path)
+        self._read_meta()
+        return remove_leftovers(self.root)
 
     def date_range(self, symbol: str, timeframe: str = "1m") -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """(first bar start, last bar start) stored for ``symbol``, or None when it has no bars."""
@@ -337,11 +408,26 @@ class BarStore:
         data: pd.DataFrame | pd.Series,
         provenance: str = UNKNOWN_PROVENANCE,
     ) -> int:
-        """Store a daily IV-index series (vol points, e.g. 18.5), replacing the dates it spans."""
+        """Store a daily IV-index series (vol points, e.g. 18.5), replacing the dates it spans;
+        published together with its ``meta.json`` entry."""
         symbol = normalize_symbol(symbol)
+        meta = self._read_meta()
+        planned = self._plan_iv_file(symbol, data)
+        if planned is None:
+            return 0
+        (path, write), replaced_all = planned
+        _add_provenance(meta, symbol, ("iv_index",), provenance, replaced_all)
+        self._publish([(path, write)], meta)
+        return int(pq.read_metadata(path).num_rows)
+
+    def _plan_iv_file(
+        self, symbol: str, data: pd.DataFrame | pd.Series
+    ) -> tuple[tuple[Path, Callable[[Path], object]], bool] | None:
+        """The IV-index file to write (merged with the stored dates it does not span) and
+        whether it replaces every stored date; None when ``data`` is empty."""
         frame = self._iv_frame(data, f"{symbol} IV index")
         if frame.empty:
-            return 0
+            return None
         path = self.iv_path(symbol)
         kept_old = 0
         if path.exists():
@@ -357,9 +443,7 @@ class BarStore:
             ],
             schema=IV_SCHEMA,
         )
-        atomic_write_table(table, path)
-        self._record_provenance(symbol, ("iv_index",), provenance, kept_old == 0)
-        return int(table.num_rows)
+        return (path, _table_writer(table)), kept_old == 0
 
     @staticmethod
     def _iv_frame(data: pd.DataFrame | pd.Series, source: str) -> pd.DataFrame:
@@ -410,26 +494,19 @@ class BarStore:
 
     # ----- metadata -----------------------------------------------------------------
     def _read_meta(self) -> dict[str, Any]:
-        if not self.meta_path.is_file():
+        """``meta.json`` as a dict; a missing file is an empty store, anything else unreadable
+        is refused (a fetch checks this before it writes its first byte)."""
+        if not self.meta_path.exists():
             return {"format": 1, "symbols": {}}
+        if not self.meta_path.is_file():
+            raise StoreError(f"{self.meta_path}: store metadata is not a file (rule: meta.json is a JSON file)")
         try:
-            meta: dict[str, Any] = json.loads(self.meta_path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
+            meta = json.loads(self.meta_path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise StoreError(f"{self.meta_path}: unreadable store metadata ({error})") from None
-        meta.setdefault("symbols", {})
+        if not isinstance(meta, dict) or not isinstance(meta.setdefault("symbols", {}), dict):
+            raise StoreError(f"{self.meta_path}: unreadable store metadata (rule: an object with a 'symbols' object)")
         return meta
-
-    def _record_provenance(self, symbol: str, key: tuple[str, ...], provenance: str, replaced_all: bool) -> None:
-        meta = self._read_meta()
-        node = meta["symbols"].setdefault(symbol, {})
-        for part in key[:-1]:
-            node = node.setdefault(part, {})
-        sources = [] if replaced_all else list(node.get(key[-1], []))
-        if provenance not in sources:
-            sources.append(provenance)
-        node[key[-1]] = sources
-        payload = json.dumps(meta, indent=2, sort_keys=True) + "\n"
-        atomic_write_bytes(self.meta_path, payload.encode())
 
     def provenance(self, symbol: str, timeframe: str | None = None) -> str:
         """Where the symbol's bars came from, e.g. "synthetic (seed 7)"; mixed sources joined by " + "."""

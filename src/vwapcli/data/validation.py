@@ -346,3 +346,35 @@ def _describe(
         kind = "duplicate timestamp" if duplicate else "non-monotonic timestamp (earlier than a previous bar)"
         return f"{kind} (rule: ts strictly increasing, no duplicates)"
     return rule
+
+
+def check_bar_spacing(clean: pd.DataFrame, bar_ns: int, timeframe: str, source: str) -> None:
+    """Refuse validated bars whose spacing contradicts the declared ``timeframe`` (issue 12).
+
+    Two checks, both before anything is written: every bar starts on the timeframe's
+    grid (UTC epoch multiples of the bar length; New York's offsets are whole hours, so
+    this is the local grid too): 1-minute bars declared as 5m fail here; and, once a file
+    has enough same-day gaps to tell, some two bars of a day are one bar length apart:
+    5-minute bars declared as 1m fail here (missing bars alone never make every gap long).
+    """
+    if clean.empty:
+        return
+    ts = utc_ns(clean["ts"])
+    off_grid = np.flatnonzero(ts % bar_ns != 0)
+    if off_grid.size:
+        row = int(off_grid[0])
+        raise DataValidationError(
+            f"{source}: row {row} ({clean['ts'].iloc[row]}): bar start is off the {timeframe} grid "
+            f"(rule: --timeframe {timeframe} bars start on multiples of {bar_ns // 60_000_000_000} minutes)"
+        )
+    day = ts // (86_400 * 10**9)
+    gaps = np.diff(ts)[day[1:] == day[:-1]]
+    if gaps.size >= _SPACING_SAMPLE and int(gaps.min()) > bar_ns:
+        raise DataValidationError(
+            f"{source}: no two bars of a day are closer than {int(gaps.min()) // 60_000_000_000} minutes, "
+            f"so they are not {timeframe} bars (rule: --timeframe names the spacing of the bars in the file)"
+        )
+
+
+#: Same-day gaps needed before "no gap is one bar long" means coarser bars, not a sparse file.
+_SPACING_SAMPLE = 20
