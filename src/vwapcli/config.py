@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from vwapcli import resources
 from vwapcli.errors import ConfigError
 
+
 def find_config_file(name: str) -> Path | None:
     """``configs/<name>`` in the working directory, else the installed package's, else the checkout's."""
     return resources.find_config_file(name)
