@@ -51,13 +51,19 @@ def backtest_args(store: Path, out: Path, *extra: str) -> list[str]:
     return ["backtest", "--store", str(store), "--symbols", "SPY", "--out", str(out), *extra]
 
 
-def assert_clean_failure(code: int, text: str, out: Path, *needles: str) -> None:
+def assert_one_line_failure(code: int, text: str, *needles: str) -> None:
+    """Exit 2, no traceback, one line (rich may soft-wrap a long path once), naming ``needles``."""
     assert code == 2, text
     assert "Traceback" not in text
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    assert len(lines) <= 2, text  # one red line (rich may soft-wrap a long path once)
+    assert len(lines) <= 2, text
     for needle in needles:
         assert needle in text, (needle, text)
+
+
+def assert_clean_failure(code: int, text: str, out: Path, *needles: str) -> None:
+    """``assert_one_line_failure`` and nothing written at ``out``."""
+    assert_one_line_failure(code, text, *needles)
     assert not out.exists()
 
 

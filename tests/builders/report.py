@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from vwapcli.report.metrics import Summary
+
 NEW_YORK = ZoneInfo("America/New_York")
 ENTRY_FILL = 5.00
 WIDTH = 10.0
@@ -188,3 +190,18 @@ REMOTE_LOAD = re.compile(
     r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""",
     re.IGNORECASE,
 )
+
+
+def passing_summary(**values: float) -> Summary:
+    """A metrics summary that passes the default acceptance (0.45, 1.3, 20 %, 5 years, 200
+    trades) with room to spare; ``values`` override single fields."""
+    base = dict(
+        trades=300, win_rate=0.5, profit_factor=1.5, expectancy=1.0, avg_win=2.0,
+        avg_loss=-1.0, payoff=2.0, gross_profit=1.0, gross_loss=-1.0, net_pnl=0.0,
+        starting_equity=1.0, ending_equity=1.0, total_return=0.0, annual_return=0.0,
+        sharpe=0.0, sortino=0.0, max_drawdown_pct=10.0, max_drawdown_duration_sessions=0,
+        max_drawdown_recovered=True, exposure=0.5, sessions=1500, years_covered=6.0,
+        trades_per_year=50.0,
+    )
+    base.update(values)
+    return Summary(**base)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from builders.cli import good_bars, run_cli
+from builders.cli import assert_one_line_failure, good_bars, run_cli
 from builders.report import build_run, random_trades, sessions_from
 from vwapcli.data.store import BarStore
 
@@ -32,15 +32,6 @@ def _run(tmp_path: Path) -> Path:
     return build_run(tmp_path / "run", random_trades(sessions, 10, seed=3), sessions)
 
 
-def _refused(code: int, text: str, *needles: str) -> None:
-    assert code == 2, text
-    assert "Traceback" not in text
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    assert len(lines) <= 2, text  # one red line (rich may soft-wrap a long path once)
-    for needle in needles:
-        assert needle in text, (needle, text)
-
-
 def test_signals_out_over_a_stored_year_file_is_refused_and_the_store_is_byte_identical(
     tmp_path: Path, capsys, monkeypatch
 ) -> None:
@@ -48,7 +39,7 @@ def test_signals_out_over_a_stored_year_file_is_refused_and_the_store_is_byte_id
     before = _snapshot(store)
     out = store / PART
     code, text = run_cli(["signals", "--store", str(store), "--symbols", "SPY", "--out", str(out)], capsys, monkeypatch)
-    _refused(code, text, "part-0.parquet", "inside the bar store")
+    assert_one_line_failure(code, text, "part-0.parquet", "inside the bar store")
     assert _snapshot(store) == before
 
 
@@ -57,7 +48,7 @@ def test_signals_out_inside_a_store_is_refused_even_with_force(tmp_path: Path, c
     before = _snapshot(store)
     args = ["signals", "--store", str(store), "--symbols", "SPY", "--out", str(store / PART), "--force"]
     code, text = run_cli(args, capsys, monkeypatch)
-    _refused(code, text, "inside the bar store")
+    assert_one_line_failure(code, text, "inside the bar store")
     assert _snapshot(store) == before
 
 
@@ -66,18 +57,18 @@ def test_backtest_out_inside_the_stores_bars_is_refused_and_no_folder_appears(tm
     before = _snapshot(store)
     out = store / "bars/timeframe=1m/symbol=SPY/year=2025"
     code, text = run_cli(["backtest", "--store", str(store), "--symbols", "SPY", "--out", str(out)], capsys, monkeypatch)
-    _refused(code, text, "year=2025", "inside the bar store")
+    assert_one_line_failure(code, text, "year=2025", "inside the bar store")
     assert not out.exists()
     assert _snapshot(store) == before
     assert sorted(p.name for p in (store / "bars/timeframe=1m/symbol=SPY").iterdir()) == ["year=2024"]
 
 
-def test_report_out_over_the_stores_meta_json_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_report_out_over_the_stores_meta_json_isassert_one_line_failure(tmp_path: Path, capsys, monkeypatch) -> None:
     store = _store(tmp_path / "s")
     run = _run(tmp_path)
     before = _snapshot(store)
     code, text = run_cli(["report", str(run), "--out", str(store / "meta.json")], capsys, monkeypatch)
-    _refused(code, text, "meta.json", "inside the bar store")
+    assert_one_line_failure(code, text, "meta.json", "inside the bar store")
     assert _snapshot(store) == before
 
 
@@ -89,17 +80,17 @@ def test_report_out_over_the_runs_own_trades_is_refused_even_with_force(
     before = _snapshot(run)
     args = ["report", str(run), "--out", str(run / "trades.parquet"), *(["--force"] if force else [])]
     code, text = run_cli(args, capsys, monkeypatch)
-    _refused(code, text, "trades.parquet", "run folder")
+    assert_one_line_failure(code, text, "trades.parquet", "run folder")
     assert _snapshot(run) == before
 
 
-def test_report_compare_out_inside_a_store_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_report_compare_out_inside_a_store_isassert_one_line_failure(tmp_path: Path, capsys, monkeypatch) -> None:
     store = _store(tmp_path / "s")
     run = _run(tmp_path)
     before = _snapshot(store)
     args = ["report", "--compare", str(run), str(run), "--out", str(store / "compare.html")]
     code, text = run_cli(args, capsys, monkeypatch)
-    _refused(code, text, "inside the bar store")
+    assert_one_line_failure(code, text, "inside the bar store")
     assert _snapshot(store) == before
 
 
@@ -108,7 +99,7 @@ def test_report_out_over_an_existing_file_is_refused_without_force(tmp_path: Pat
     page = tmp_path / "page.html"
     page.write_text("the user's own page\n")
     code, text = run_cli(["report", str(run), "--out", str(page)], capsys, monkeypatch)
-    _refused(code, text, "page.html", "--force")
+    assert_one_line_failure(code, text, "page.html", "--force")
     assert page.read_text() == "the user's own page\n"
     assert not (tmp_path / "metrics.json").exists()
 
@@ -121,7 +112,7 @@ def test_signals_out_over_an_existing_file_is_refused_without_force_and_written_
     out.write_text("the user's notes\n")
     args = ["signals", "--store", str(store), "--symbols", "SPY", "--out", str(out)]
     code, text = run_cli(args, capsys, monkeypatch)
-    _refused(code, text, "signals.csv", "already exists", "--force")
+    assert_one_line_failure(code, text, "signals.csv", "already exists", "--force")
     assert out.read_text() == "the user's notes\n"
 
     code, text = run_cli([*args, "--force"], capsys, monkeypatch)
@@ -130,7 +121,7 @@ def test_signals_out_over_an_existing_file_is_refused_without_force_and_written_
     assert header.startswith("strategy_name,symbol,direction,entry_time,"), header  # a signal table now
 
 
-def test_sweep_out_inside_a_store_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_sweep_out_inside_a_store_isassert_one_line_failure(tmp_path: Path, capsys, monkeypatch) -> None:
     store = _store(tmp_path / "s")
     before = _snapshot(store)
     grid = tmp_path / "grid.yaml"
@@ -139,15 +130,15 @@ def test_sweep_out_inside_a_store_is_refused(tmp_path: Path, capsys, monkeypatch
     args = ["sweep", "--config", str(config), "--grid", str(grid), "--store", str(store), "--symbols", "SPY",
             "--out", str(store / "sweep")]
     code, text = run_cli(args, capsys, monkeypatch)
-    _refused(code, text, "inside the bar store")
+    assert_one_line_failure(code, text, "inside the bar store")
     assert _snapshot(store) == before
 
 
-def test_options_validate_out_inside_the_store_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_options_validate_out_inside_the_store_isassert_one_line_failure(tmp_path: Path, capsys, monkeypatch) -> None:
     store = _store(tmp_path / "s")
     before = _snapshot(store)
     args = ["options", "validate", "--quotes", str(tmp_path / "quotes.parquet"), "--store", str(store),
             "--out", str(store / "validate")]
     code, text = run_cli(args, capsys, monkeypatch)
-    _refused(code, text, "inside the bar store")
+    assert_one_line_failure(code, text, "inside the bar store")
     assert _snapshot(store) == before

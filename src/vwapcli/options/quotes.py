@@ -111,6 +111,13 @@ class SymbolTerms:
         return strike_grid(spot, increment, n)
 
 
+def checked_vol_scale(vol_scale: float) -> float:
+    """A model source's vol-level multiplier (SPEC 7.1 model risk): finite and > 0."""
+    if not (math.isfinite(vol_scale) and vol_scale > 0):
+        raise ValueError(f"vol_scale must be a finite number > 0, got {vol_scale}")
+    return float(vol_scale)
+
+
 class ModelQuoteSource:
     """Black-Scholes-Merton quotes from per-symbol vol models (the offline default).
 
@@ -125,12 +132,10 @@ class ModelQuoteSource:
     def __init__(
         self, options_config: OptionsConfig, vol_models: dict[str, VolatilityModel], vol_scale: float = 1.0
     ) -> None:
-        if not (math.isfinite(vol_scale) and vol_scale > 0):
-            raise ValueError(f"vol_scale must be a finite number > 0, got {vol_scale}")
         self.config = options_config
         self.vol_models = vol_models
         # SPEC 7.1 model risk: every leg's vol (iv_multiplier included) times vol_scale.
-        self.vol_scale = float(vol_scale)
+        self.vol_scale = checked_vol_scale(vol_scale)
         self.symbol_terms = SymbolTerms(options_config)
 
     def lookup(

@@ -35,7 +35,7 @@ from vwapcli.data.sessions import SessionCalendar
 from vwapcli.options.calibration_file import CalibrationParams
 from vwapcli.options.events import EventCalendar
 from vwapcli.options.pricing import bs_price_scalar
-from vwapcli.options.quotes import Quote, Right, SymbolTerms
+from vwapcli.options.quotes import Quote, Right, SymbolTerms, checked_vol_scale
 from vwapcli.options.variance_clock import (
     SESSIONS_PER_YEAR,
     ClockEvent,
@@ -143,12 +143,10 @@ class CalibratedQuoteSource:
     def __init__(
         self, options_config: OptionsConfig, models: dict[str, SessionVolModel], vol_scale: float = 1.0
     ) -> None:
-        if not (math.isfinite(vol_scale) and vol_scale > 0):
-            raise ValueError(f"vol_scale must be a finite number > 0, got {vol_scale}")
         self.config = options_config
         self.models = models
         # SPEC 7.1 model risk: the report re-prices trades with the vol level scaled (0.8 .. 2.0).
-        self.vol_scale = float(vol_scale)
+        self.vol_scale = checked_vol_scale(vol_scale)
         self.symbol_terms = SymbolTerms(options_config)
 
     def lookup(

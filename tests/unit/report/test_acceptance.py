@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from builders.report import build_run, sessions_from, trade
+from builders.report import build_run, passing_summary, sessions_from, trade
 from vwapcli.config import AcceptanceConfig
 from vwapcli.report.acceptance import (
     Criterion,
@@ -25,22 +25,9 @@ from vwapcli.report.acceptance import (
     evaluate,
 )
 from vwapcli.report.bootstrap import NO_INTERVAL, BootstrapIntervals, Interval
-from vwapcli.report.metrics import Summary
 from vwapcli.report.run_folder import load_run
 
-
-def summary(**values: float) -> Summary:
-    """A summary passing the default acceptance (0.45, 1.3, 20 %, 5 years, 200 trades)."""
-    base = dict(
-        trades=300, win_rate=0.5, profit_factor=1.5, expectancy=1.0, avg_win=2.0,
-        avg_loss=-1.0, payoff=2.0, gross_profit=1.0, gross_loss=-1.0, net_pnl=0.0,
-        starting_equity=1.0, ending_equity=1.0, total_return=0.0, annual_return=0.0,
-        sharpe=0.0, sortino=0.0, max_drawdown_pct=10.0, max_drawdown_duration_sessions=0,
-        max_drawdown_recovered=True, exposure=0.5, sessions=1500, years_covered=6.0,
-        trades_per_year=50.0,
-    )
-    base.update(values)
-    return Summary(**base)  # type: ignore[arg-type]
+summary = passing_summary
 
 
 EVERY_INTERVAL = BootstrapIntervals(Interval(0.46, 0.55), Interval(1.35, 1.8), Interval(6.0, 14.0))

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from builders.report import passing_summary
 from vwapcli.config import AcceptanceConfig
 from vwapcli.report.acceptance import Criterion, evaluate
 from vwapcli.report.bootstrap import (
@@ -18,20 +19,9 @@ from vwapcli.report.bootstrap import (
     stationary_bootstrap_indices,
     trade_resamples,
 )
-from vwapcli.report.metrics import Summary, max_drawdown
+from vwapcli.report.metrics import max_drawdown
 
-
-def _summary(**values: float) -> Summary:
-    base = dict(
-        trades=300, win_rate=0.5, profit_factor=1.5, expectancy=1.0, avg_win=2.0,
-        avg_loss=-1.0, payoff=2.0, gross_profit=1.0, gross_loss=-1.0, net_pnl=0.0,
-        starting_equity=1.0, ending_equity=1.0, total_return=0.0, annual_return=0.0,
-        sharpe=0.0, sortino=0.0, max_drawdown_pct=10.0, max_drawdown_duration_sessions=0,
-        max_drawdown_recovered=True, exposure=0.5, sessions=1500, years_covered=6.0,
-        trades_per_year=50.0,
-    )
-    base.update(values)
-    return Summary(**base)  # type: ignore[arg-type]
+_summary = passing_summary
 
 
 def _intervals(win: Interval = NO_INTERVAL, pf: Interval = NO_INTERVAL,
