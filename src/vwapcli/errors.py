@@ -50,6 +50,10 @@ class ProviderError(VwapcliError):
     """A market-data provider refused or failed (missing key, 401, exhausted retries)."""
 
 
+class BrokerError(VwapcliError):
+    """A paper broker refused or failed an order (missing key, 401/403, rejected, unreachable)."""
+
+
 class NotBuiltError(VwapcliError):
     """A command whose engine is not built yet."""
 

@@ -52,6 +52,7 @@ class Seen:
     query: dict[str, str]
     headers: dict[str, str]
     form: dict[str, str]
+    body: str = ""  # the raw request body (a JSON order, for the broker tests)
 
     @property
     def target(self) -> str:
@@ -103,7 +104,7 @@ class ReplayServer:
                 raw = self.rfile.read(length).decode("utf-8") if length else ""
                 form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
                 query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                seen = Seen(self.command, parts.path, query, dict(self.headers.items()), form)
+                seen = Seen(self.command, parts.path, query, dict(self.headers.items()), form, raw)
                 server.seen.append(seen)
                 reply = server.reply_for(seen)
                 body = reply.payload()

@@ -23,6 +23,7 @@ from vwapcli.data.providers.base import (
     plan_fetch,
 )
 from vwapcli.data.providers.databento import DatabentoProvider
+from vwapcli.data.providers.http import RetryPolicy
 from vwapcli.data.providers.pacing import RichWaitDisplay
 from vwapcli.data.providers.polygon import PolygonProvider
 from vwapcli.data.providers.yfinance import YFinanceProvider
@@ -43,13 +44,15 @@ def get_provider(
     feed: str | None = None,
     requests_per_minute: float | None = None,
     environ: Mapping[str, str] | None = None,
+    policy: RetryPolicy | None = None,
 ) -> Provider:
     """A provider with the user's settings; an unknown name or option is one ProviderError line.
 
     ``feed`` is Alpaca's (sip | iex); ``requests_per_minute`` replaces the provider's
     plan default (0 turns pacing off), and so does ``VWAPCLI_<NAME>_REQUESTS_PER_MINUTE``
     when it is not given (a paid plan set once, per vendor); ``console`` shows rate-limit
-    waits as a Rich progress bar. Keys are not read here but at the first fetch, so
+    waits as a Rich progress bar; ``policy`` replaces the retry policy (the paper feed
+    tries once per request and backs off itself). Keys are not read here but at the first fetch, so
     ``--dry-run`` needs none.
     """
     try:
@@ -72,6 +75,8 @@ def get_provider(
         options["requests_per_minute"] = requests_per_minute or None
     if console is not None and "display" in accepted:
         options["display"] = RichWaitDisplay(console)
+    if policy is not None and "policy" in accepted:
+        options["policy"] = policy
     if environ is not None and "environ" in accepted:
         options["environ"] = environ
     provider: Provider = factory(**options)

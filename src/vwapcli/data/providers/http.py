@@ -27,7 +27,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -289,8 +289,13 @@ class HttpClient:
         data: Mapping[str, Any] | None = None,
         json_body: Any = None,
         auth: tuple[str, str] | None = None,
+        accept: Collection[int] = (),
     ) -> HttpResponse:
-        """Send one logical request; return the first 2xx/3xx answer or raise ProviderError."""
+        """Send one logical request; return the first 2xx/3xx answer or raise ProviderError.
+
+        ``accept``: error statuses the caller reads itself (a 404 lookup, a broker's 422
+        "duplicate client_order_id"): returned like a success, never retried.
+        """
         request = HttpRequest(method.upper(), url, params, dict(headers or {}), data, json_body, auth)
         where = url_path(url)
         last_failure = ""
@@ -305,7 +310,7 @@ class HttpClient:
             else:
                 if self.pacer is not None:
                     self.pacer.observe(response.headers)
-                if response.status < 400:
+                if response.status < 400 or response.status in accept:
                     logger.debug("%s: %s %s -> %s", self.provider, request.method, where, response.status)
                     return response
                 if response.status in AUTH_STATUS:
