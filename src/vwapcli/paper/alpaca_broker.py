@@ -72,8 +72,8 @@ def occ_symbol(underlying: str, expiration: dt.date, right: str, strike: float) 
         raise BrokerError(f"{NAME}: {underlying!r} is not an option root (rule: 1-6 letters/digits)")
     if right not in ("C", "P"):
         raise BrokerError(f"{NAME}: option right {right!r} is not C or P")
-    thousandths = round(strike * 1000)
-    if not math.isfinite(strike) or abs(strike * 1000 - thousandths) > 1e-6 or not 0 < thousandths < 10**8:
+    thousandths = round(strike * 1000) if math.isfinite(strike) else 0
+    if abs(strike * 1000 - thousandths) > 1e-6 or not 0 < thousandths < 10**8:
         raise BrokerError(f"{NAME}: strike {strike!r} cannot be an OCC strike (rule: > 0, in tenths of a cent, < 100000)")
     return f"{root}{expiration:%y%m%d}{right}{thousandths:08d}"
 

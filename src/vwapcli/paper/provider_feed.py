@@ -75,7 +75,7 @@ class Backoff:
     def wait_ns(self, failures: int) -> int:
         """The wait after the ``failures``-th consecutive failure (1-based)."""
         seconds = min(self.cap_seconds, self.first_seconds * 2.0 ** max(0, failures - 1))
-        return int(round(seconds * NS_PER_SECOND))
+        return round(seconds * NS_PER_SECOND)
 
 
 @dataclass
