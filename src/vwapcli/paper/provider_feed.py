@@ -12,6 +12,8 @@ The paper loop polls a :class:`~vwapcli.paper.seams.BarFeed` once a minute (and 
 - **each bar once**: the bar starts handed over today are remembered per symbol; a bar the
   vendor serves late (even behind a later minute) arrives in a later poll, and a minute the
   vendor never serves simply never arrives: nothing waits for it, no symbol stalls;
+- **valid bars only** (SPEC 3.3): a vendor bar that breaks a rule (high below low, a
+  negative volume ...) is dropped, reported once, and neither handed over nor stored;
 - **outages are reported, not raised**: a failed request backs off per symbol (5 s, 10 s,
   20 s, 40 s, then every 60 s; no jitter, so tests can assert the times) and is one line in
   ``FeedPoll.errors``; the other symbols keep flowing. The provider itself is built to try
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from vwapcli.core.types import NEW_YORK, NS_PER_SECOND, timeframe_ns
@@ -49,6 +52,7 @@ from vwapcli.data.providers.base import (
 )
 from vwapcli.data.providers.http import RetryPolicy
 from vwapcli.data.store_info import calendar_sessions
+from vwapcli.data.validation import validate_bars
 from vwapcli.errors import VwapcliError
 from vwapcli.paper.seams import BarFeed, Clock, FeedPoll
 
@@ -89,6 +93,11 @@ class _SymbolState:
     failures: int = 0  # consecutive failed requests
     retry_at_ns: int | None = None
     complete: bool = False  # fetched after the close (+ delay): nothing more comes today
+    rejected: set[int] = field(default_factory=set)  # bar starts dropped by SPEC 3.3 checks
+
+
+def _starts_ns(bars: pd.DataFrame) -> np.ndarray:
+    return bars["ts"].to_numpy("datetime64[ns]").astype("int64")
 
 
 def _one_line(error: BaseException) -> str:
@@ -188,7 +197,9 @@ class ProviderFeed:
                 errors.append(line)
                 continue
             state.failures, state.retry_at_ns = 0, None
-            new = self._take_new(state, fetched, open_ns, close_ns, now_ns)
+            new, rejected = self._take_new(symbol, fetched, open_ns, close_ns, now_ns)
+            if rejected is not None:
+                errors.append(rejected)
             if not new.empty:
                 bars[symbol] = new
             if now_ns >= close_ns + self.delay_ns:
@@ -217,11 +228,18 @@ class ProviderFeed:
         state.known = empty_bars()
         state.unwritten = 0
         state.failures, state.retry_at_ns, state.complete = 0, None, False
+        state.rejected = set()
 
     def _take_new(
-        self, state: _SymbolState, fetched: pd.DataFrame, open_ns: int, close_ns: int, now_ns: int
-    ) -> pd.DataFrame:
-        """Final session bars of ``fetched`` not handed over before (and remember them)."""
+        self, symbol: str, fetched: pd.DataFrame, open_ns: int, close_ns: int, now_ns: int
+    ) -> tuple[pd.DataFrame, str | None]:
+        """Final session bars of ``fetched`` not handed over before (and remember them).
+
+        Bars new to the feed are checked against SPEC 3.3 as the store would check them;
+        a bar that breaks a rule is dropped once, reported once, and never handed over or
+        stored (the store and the loop see the same bars).
+        """
+        state = self._states[symbol]
         sessions = pd.DataFrame(
             {
                 "open_utc": [pd.Timestamp(open_ns, unit="ns", tz="UTC")],
@@ -229,23 +247,30 @@ class ProviderFeed:
             }
         )
         regular = keep_session_bars(fetched, sessions)  # SPEC 3.2, as fetch_into_store
-        starts = regular["ts"].to_numpy("datetime64[ns]").astype("int64")
+        starts = _starts_ns(regular)
         final = starts + self.bar_ns <= now_ns - self.delay_ns
-        regular, starts = regular.loc[final], starts[final]
-        known_starts = set(state.known["ts"].to_numpy("datetime64[ns]").astype("int64").tolist())
-        unseen = [t not in known_starts for t in starts.tolist()]
-        if any(unseen):
-            # First version wins: the store keeps exactly what the loop was given.
-            state.known = (
-                pd.concat([state.known, regular.loc[unseen]], ignore_index=True)
-                .sort_values("ts", kind="stable")
-                .reset_index(drop=True)
-            )
-            state.unwritten += sum(unseen)
-        new_mask = [t not in state.handed for t in starts.tolist()]
-        new = regular.loc[new_mask].reset_index(drop=True)
-        state.handed.update(t for t, is_new in zip(starts.tolist(), new_mask, strict=True) if is_new)
-        return new
+        seen = set(_starts_ns(state.known).tolist()) | state.rejected
+        unseen = np.fromiter((t not in seen for t in starts.tolist()), dtype=bool, count=starts.size)
+        candidates = regular.loc[final & unseen].reset_index(drop=True)
+        if candidates.empty:
+            return candidates, None
+        clean, dropped = validate_bars(candidates, f"{self.provider.name} {symbol}", repair=True)
+        report = None
+        if dropped:
+            kept = set(_starts_ns(clean).tolist())
+            bad = [t for t in _starts_ns(candidates).tolist() if t not in kept]
+            state.rejected.update(bad)
+            first = pd.Timestamp(bad[0], unit="ns", tz="UTC").isoformat()
+            report = f"{self.provider.name} {symbol}: dropped {dropped} bar(s) breaking SPEC 3.3 (first {first})"
+            logger.warning(report)
+        # First version wins: the store keeps exactly what the loop was given.
+        state.known = pd.concat([state.known, clean], ignore_index=True).sort_values("ts", kind="stable")
+        state.known = state.known.reset_index(drop=True)
+        state.unwritten += len(clean)
+        clean_starts = _starts_ns(clean).tolist()
+        is_new = [t not in state.handed for t in clean_starts]
+        state.handed.update(t for t, flag in zip(clean_starts, is_new, strict=True) if flag)
+        return clean.loc[is_new].reset_index(drop=True), report
 
     # ----- the store ---------------------------------------------------------------
     def flush(self) -> list[str]:

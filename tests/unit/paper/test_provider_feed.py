@@ -267,6 +267,24 @@ def test_after_hours_bars_are_dropped_and_the_session_ends_at_the_close(calendar
     assert len(vendor.requests) == asked
 
 
+def test_a_vendor_bar_breaking_a_spec_rule_is_dropped_reported_once_and_never_stored(
+    calendar: SessionCalendar, tmp_path: Path
+) -> None:
+    """The vendor's 13:31 bar has high 90 below its low (~105.3): SPEC 3.3 rejects it. At
+    13:33 the feed hands over 13:30 and 13:32 and says so in one line; at 13:34 only 13:33
+    and no repeated complaint; the store holds 13:30, 13:32, 13:33."""
+    store = BarStore(tmp_path / "store")
+    feed, vendor, clock = make_feed(calendar, "2024-06-20 13:00", store=store)
+    vendor.table.loc[vendor.table["ts"] == pd.Timestamp("2024-06-20 13:31", tz="UTC"), "high"] = 90.0
+    first = poll_at(feed, clock, "2024-06-20 13:33:00")
+    assert starts(first.bars["SPY"]) == ["13:30", "13:32"]
+    assert first.errors == ("scripted SPY: dropped 1 bar(s) breaking SPEC 3.3 (first 2024-06-20T13:31:00+00:00)",)
+    second = poll_at(feed, clock, "2024-06-20 13:34:00")
+    assert starts(second.bars["SPY"]) == ["13:33"] and second.errors == ()
+    feed.close()
+    assert starts(store.read_bars("SPY", DAY, DAY)) == ["13:30", "13:32", "13:33"]
+
+
 def test_a_weekend_day_asks_nothing(calendar: SessionCalendar) -> None:
     feed, vendor, clock = make_feed(calendar, "2024-06-22 14:00")
     assert poll_at(feed, clock, "2024-06-22 15:00").bars == {}
