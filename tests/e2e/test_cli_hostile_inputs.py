@@ -369,3 +369,13 @@ def test_a_sweep_over_a_disabled_strategy_is_refused_naming_it_and_the_fix(
         "strategies.orb.enabled: true",
     )
     assert tree_digest(store) == before and not (tmp_path / "trials").exists()
+
+
+def test_a_sweep_whose_base_config_enables_no_strategy_is_refused(store: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    config, grid, out = tmp_path / "base.yaml", tmp_path / "grid.yaml", tmp_path / "sweep"
+    config.write_text("strategies:\n" + "".join(f"  {key}: {{enabled: false}}\n" for key in _catalogue_keys()))
+    grid.write_text("options.slippage: [0.25, 0.75]\n")
+    args = ["sweep", "--config", str(config), "--grid", str(grid), "--store", str(store), "--out", str(out)]
+    code, text = run_cli(args, capsys, monkeypatch)
+    assert_clean_failure(code, text, out, "base.yaml: enables no strategy", "every trial of")
+    assert not (tmp_path / "trials").exists()

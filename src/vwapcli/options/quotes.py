@@ -42,6 +42,9 @@ MODEL_STRIKE_SPAN_FRAC = 0.25
 # SPX ~250 at $5, NDX ~1,000 at $5): 10,000 is 10x the widest, 160 KB per grid. A spot
 # that needs more (prices x2e9) is refused in one line naming the increment that fits.
 MAX_MODEL_STRIKES_PER_SIDE = 10_000
+# Strikes are compared as int64 micro-dollars (strikes.py): 2**63 / 1e6 ~ 9.2e12 dollars is
+# the largest price that comparison can hold; a quarter of that margin is kept for targets.
+MAX_MODEL_SPOT = 2.0e12
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,11 @@ class SymbolTerms:
         spot below one strike step, where no strike is near it.
         """
         increment = self(symbol)[2]
+        if not spot <= MAX_MODEL_SPOT:
+            raise ConfigError(
+                f"{symbol}: spot {spot:.6g} is past the {MAX_MODEL_SPOT:.0e} dollars strikes can be compared at "
+                "(int64 micro-dollars); check the bars' price scale"
+            )
         if not spot >= increment:
             # SPEC 7 wants K_long "nearest P": with P below one strike step the nearest
             # positive strike is a whole step away (prices x1e-9 traded $1/$2 calls at 5e-7).

@@ -176,7 +176,8 @@ def _refuse_disabled(grid: Grid, base: AppConfig, config: Path | None) -> None:
     Refused, not silently enabled: every trial would otherwise be identical, and turning the
     strategy on would change what the base config means (which strategies share the
     account and its limits), a choice only the user can make. Sweeping
-    ``strategies.NAME.enabled`` itself is allowed: then the grid decides.
+    ``strategies.NAME.enabled`` itself is allowed: then the grid decides. A base config
+    that enables no strategy at all is refused for the same reason (every trial empty).
     """
     for path in grid.axes:
         parts = path.split(".")
@@ -189,3 +190,9 @@ def _refuse_disabled(grid: Grid, base: AppConfig, config: Path | None) -> None:
                 f"{config}, so every trial would be identical (fix: set strategies.{parts[1]}.enabled: true "
                 "there, or add it to the grid)"
             )
+    enabling = [path for path in grid.axes if path.startswith("strategies.") and path.endswith(".enabled")]
+    if not base.enabled_strategies() and not enabling:
+        raise ConfigError(
+            f"{config}: enables no strategy, so every trial of {grid.source} would be empty "
+            "(fix: set enabled: true under strategies: for the strategy to sweep)"
+        )

@@ -12,7 +12,7 @@ from vwapcli.config import MAX_DTE_SESSIONS, OptionsConfig
 from vwapcli.data.sessions import SessionCalendar
 from vwapcli.errors import ConfigError
 from vwapcli.options.expirations import ExpirySchedule, SessionDates
-from vwapcli.options.quotes import MAX_MODEL_STRIKES_PER_SIDE, SymbolTerms
+from vwapcli.options.quotes import MAX_MODEL_SPOT, MAX_MODEL_STRIKES_PER_SIDE, SymbolTerms
 
 
 def test_a_spot_of_twenty_thousand_on_a_one_dollar_grid_lists_every_strike_within_a_quarter() -> None:
@@ -33,6 +33,16 @@ def test_a_spot_needing_more_strikes_than_the_bound_is_refused_before_any_alloca
     assert "250,000,000,001 model strikes either side" in message
     assert f"limit {MAX_MODEL_STRIKES_PER_SIDE:,}" in message
     assert "options.symbols.SPY.strike_increment to at least 2.5e+07" in message
+
+
+def test_a_spot_past_what_int64_micro_dollars_hold_is_refused_whatever_the_increment() -> None:
+    """1e13 dollars = 1e19 micro-dollars > 2**63 ~ 9.22e18: strike comparisons would wrap,
+    so even an increment wide enough for the strike bound (1e13 / 4 / 9,999 ~ 2.5e8) is refused."""
+    config = OptionsConfig(strike_increment=1e9)
+    with pytest.raises(ConfigError, match=r"past the 2e\+12 dollars"):
+        SymbolTerms(config).listed_strikes("SPY", 1e13)
+    assert MAX_MODEL_SPOT * 1e6 < 2**63
+    assert SymbolTerms(config).listed_strikes("SPY", MAX_MODEL_SPOT).shape[0] > 0
 
 
 def test_the_largest_spot_the_bound_allows_is_listed() -> None:
