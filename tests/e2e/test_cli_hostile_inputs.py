@@ -347,6 +347,10 @@ def test_a_config_that_enables_no_strategy_warns_once_and_the_run_records_none(
     warnings = [line for line in text.splitlines() if "enables no strategy" in line]
     assert len(warnings) == 1 and "--only NAME" in warnings[0]
     assert json.loads((out / "run.json").read_text())["strategies"] == []
+    # Its report renders (it crashed on the empty model-risk table) and says why there is none.
+    code, text = run_cli(["report", str(out)], capsys, monkeypatch)
+    assert code == 0, text
+    assert "the run has no trades to re-price" in text and (out / "report.html").is_file()
 
 
 def _catalogue_keys() -> list[str]:
