@@ -172,6 +172,7 @@ def test_signals_out_under_a_long_name_is_refused_before_any_work(store: Path, t
         ("grid_is_a_folder", "cannot read grid (Is a directory)"),
         ("store_is_a_file", "is a file, not a store folder"),
         ("out_parent_is_a_file", "is a file, not a folder"),
+        ("run_folder_is_a_file", "is a file, not a run folder"),
     ],
 )
 def test_a_folder_where_a_file_should_be_and_the_reverse_are_one_line(
@@ -186,6 +187,7 @@ def test_a_folder_where_a_file_should_be_and_the_reverse_are_one_line(
                              "--store", str(store), "--out", str(out)],
         "store_is_a_file": backtest_args(a_file, out),
         "out_parent_is_a_file": ["signals", "--store", str(store), "--out", str(a_file / "signals.csv")],
+        "run_folder_is_a_file": ["report", str(a_file)],
     }[case]
     if case == "grid_is_a_folder":
         (folder.parent / "none.yaml").write_text("{}\n")

@@ -175,6 +175,8 @@ def _check_csv_twin(parquet_trades: pd.DataFrame, csv_path: Path) -> None:
 def load_run(run_dir: Path) -> RunFolder:
     """Read a run folder; any problem is one ``ReportError`` line naming the file."""
     run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ReportError(f"{run_dir}: is a file, not a run folder (rule: report reads a backtest's run folder)")
     if not run_dir.is_dir():
         raise ReportError(f"{run_dir}: run folder not found")
     meta_path = run_dir / "run.json"
