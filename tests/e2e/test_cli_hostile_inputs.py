@@ -99,7 +99,7 @@ def test_a_negative_seed_is_one_line_not_a_usage_box(tmp_path: Path, capsys, mon
 @pytest.mark.parametrize(
     "args",
     [
-        ["backtest", "--start", "2024-13-01"],  # not a date
+        ["fetch", "--source", "nowhere"],  # not one of the choices
         ["backtest", "--slippage", "3"],  # outside [0, 1]
         ["fetch"],  # a required option missing
         ["no-such-command"],
@@ -116,10 +116,11 @@ def test_usage_errors_are_one_line_naming_where_help_is(args: list[str], capsys,
     [
         ("backtest", "2024-06-08", "2024-06-09", "between 2024-06-08 and 2024-06-09"),  # Saturday, Sunday
         ("signals", "2024-03-16", "2024-03-17", "between 2024-03-16 and 2024-03-17"),  # a weekend inside the data's year
-        ("backtest", "1800-01-01", "1800-01-09", "between 1800-01-01 and 1800-01-09"),  # before the calendar
-        ("backtest", None, "1800-01-09", "up to 1800-01-09"),
+        # Before the calendar's first session (1990-01-02); within the dates the CLI parses.
+        ("backtest", "1950-01-03", "1950-01-09", "between 1950-01-03 and 1950-01-09"),
+        ("backtest", None, "1989-12-29", "up to 1989-12-29"),
         ("fetch", "2024-06-08", "2024-06-09", "between 2024-06-08 and 2024-06-09"),
-        ("fetch", "1800-01-01", "1800-01-09", "between 1800-01-01 and 1800-01-09"),
+        ("fetch", "1950-01-03", "1950-01-09", "between 1950-01-03 and 1950-01-09"),
     ],
 )
 def test_a_range_without_sessions_says_so_in_one_line(
