@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,9 +27,26 @@ from builders.cli import (
 from builders.hostile import scaled_store, tree_digest
 
 LONG_NAME = "n" * 300  # past the 255-byte name limit of every POSIX file system
-NOT_ROOT = pytest.mark.skipif(
-    os.name != "posix" or os.geteuid() == 0, reason="root ignores file permissions"
-)
+# Root passes every permission check through two capabilities; dropping them (util-linux
+# setpriv) makes root obey file modes like any user, so these cases run as root too.
+DROP_OVERRIDE = ["--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
+POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+
+
+def run_cli_obeying_file_modes(args: list[str]) -> tuple[int, str]:
+    """The CLI in a subprocess that file permissions apply to: as is for a user, without
+    the override capabilities for root (skipped where setpriv cannot drop them)."""
+    command = [sys.executable, "-m", "vwapcli.cli", *args]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("root ignores file permissions and setpriv is not installed")
+        probe = subprocess.run([setpriv, *DROP_OVERRIDE, "true"], capture_output=True, check=False)
+        if probe.returncode != 0:
+            pytest.skip("root ignores file permissions and setpriv cannot drop the override here")
+        command = [setpriv, *DROP_OVERRIDE, *command]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    return done.returncode, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -198,33 +216,47 @@ def test_a_folder_where_a_file_should_be_and_the_reverse_are_one_line(
     assert a_file.read_text() == "not a store" and tree_digest(store) == before
 
 
-@NOT_ROOT
-def test_a_store_the_user_may_not_read_is_one_line(store: Path, tmp_path: Path, capsys, monkeypatch) -> None:
-    symbol_folder = store / "bars" / "timeframe=1m" / "symbol=SPY"
+@POSIX_ONLY
+@pytest.mark.parametrize(
+    ("locked", "needle"),
+    [
+        ("bars/timeframe=1m/symbol=SPY", "symbol=SPY: Permission denied"),  # a folder it cannot list
+        ("bars/timeframe=1m/symbol=SPY/year=2024/part-0.parquet", "part-0.parquet: unreadable Parquet"),  # a file
+    ],
+)
+def test_a_store_the_user_may_not_read_is_one_line(locked: str, needle: str, store: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    symbol_folder.chmod(0)
+    before = tree_digest(store)
+    (store / locked).chmod(0)
     try:
-        code, text = run_cli(backtest_args(store, out), capsys, monkeypatch)
+        code, text = run_cli_obeying_file_modes(backtest_args(store, out))
     finally:
-        symbol_folder.chmod(0o755)
-    assert_clean_failure(code, text, out, "ermission denied")
+        (store / locked).chmod(0o755)
+    assert_clean_failure(code, text, out, needle, "ermission denied")
+    assert tree_digest(store) == before
 
 
-@NOT_ROOT
-@pytest.mark.parametrize("command", ["backtest", "signals"])
+@POSIX_ONLY
+@pytest.mark.parametrize("command", ["backtest", "signals", "fetch"])
 def test_an_output_folder_the_user_may_not_write_is_refused_before_any_work(
-    command: str, store: Path, tmp_path: Path, capsys, monkeypatch
+    command: str, store: Path, tmp_path: Path
 ) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o555)
+    out = locked / {"backtest": "run", "signals": "signals.csv", "fetch": "new-store"}[command]
+    args = {
+        "backtest": backtest_args(store, out),
+        "signals": ["signals", "--store", str(store), "--out", str(out)],
+        "fetch": ["fetch", "--source", "synthetic", "--symbols", "SPY", "--start", "2024-01-02", "--end", "2024-01-05",
+                  "--store", str(out)],
+    }[command]
     try:
-        out = locked / ("run" if command == "backtest" else "signals.csv")
-        args = backtest_args(store, out) if command == "backtest" else ["signals", "--store", str(store), "--out", str(out)]
-        code, text = run_cli(args, capsys, monkeypatch)
-        assert_clean_failure(code, text, out, "permission denied", str(locked))
+        code, text = run_cli_obeying_file_modes(args)
     finally:
         locked.chmod(0o755)
+    assert_clean_failure(code, text, out, "ermission denied", "locked")
+    assert list(locked.iterdir()) == []
 
 
 def test_a_permission_refused_mid_run_is_one_line_naming_the_file(
