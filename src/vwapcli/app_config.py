@@ -8,6 +8,7 @@ catalogue meets the config (core and the lower layers never see the catalogue).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from vwapcli.config import (
 from vwapcli.core.strategy import StrategyConfig
 from vwapcli.errors import ConfigError
 from vwapcli.strategies import catalogue
+
+log = logging.getLogger(__name__)
 
 
 class AppConfig(Frozen):
@@ -143,5 +146,17 @@ class StrategyChoice:
     enable: tuple[str, ...] = ()
 
     def load(self) -> AppConfig:
-        """The config file (default ``configs/default.yaml``) with the selection applied."""
-        return load_config(self.config_path).with_strategies(only=self.only, enable=list(self.enable))
+        """The config file (default ``configs/default.yaml``) with the selection applied.
+
+        A selection that enables no strategy still runs (an empty run is a valid baseline),
+        but never silently: one warning line says so (issue 12 item 6), and the run records
+        ``strategies: []``.
+        """
+        config = load_config(self.config_path).with_strategies(only=self.only, enable=list(self.enable))
+        if not config.enabled_strategies():
+            log.warning(
+                "%s enables no strategy: this run has no signals and no trades "
+                "(set enabled: true under strategies:, or pass --only NAME / --enable NAME; known: %s)",
+                self.config_path or "the default config", catalogue().known(),
+            )
+        return config

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from vwapcli import __version__
 from vwapcli.env import Env
-from vwapcli.errors import ExitStatus, VwapcliError
+from vwapcli.errors import ExitStatus, MissingExtraError, PathAccessError, VwapcliError
 
 if TYPE_CHECKING:
     from vwapcli.app_config import StrategyChoice
@@ -433,6 +434,27 @@ def _caused_by_interrupt(error: BaseException) -> bool:
     return False
 
 
+def _usage_error_line(error: typer.TyperException) -> str:
+    """Click's message for a bad option or argument, on one line with where help is."""
+    format_message = getattr(error, "format_message", None)
+    message = " ".join((format_message() if format_message else str(error)).split())
+    context = getattr(error, "ctx", None)
+    if context is None:
+        return message
+    return f"{message} (see {context.command_path} -h)"
+
+
+def _environment_error(error: Exception) -> VwapcliError | None:
+    """The user's environment, not a bug: a path the system refused (permission, name
+    length, file vs folder, disk full) or an optional extra not installed. One line and
+    exit 2 like every VwapcliError; anything else stays an internal error."""
+    if isinstance(error, ModuleNotFoundError):
+        return MissingExtraError.from_import_error(error)
+    if isinstance(error, OSError):
+        return PathAccessError.from_os_error(error)
+    return None
+
+
 def main() -> None:
     """Console entry point: one red line and exit 2 for user-facing errors."""
     # A short-lived CLI: fewer GC passes over numba's many objects, and none at teardown
@@ -440,7 +462,15 @@ def main() -> None:
     gc.set_threshold(100_000, 50, 100)
     session = CliSession()
     try:
-        app(obj=session)
+        # Not standalone: a usage error reaches us and prints as one line, not Typer's box.
+        status = app(obj=session, standalone_mode=False)
+        if status == ExitStatus.INTERRUPTED:  # Typer turned Ctrl-C into Exit(130)
+            session.env.error_console.print(INTERRUPTED_LINE)
+        sys.exit(status or ExitStatus.SUCCESS)
+    except typer.TyperException as error:  # click's usage errors (Typer vendors click)
+        if type(error).__name__ != "NoArgsIsHelpError":  # (its help is already on screen)
+            session.env.error_console.print(f"[red]error:[/red] {escape(_usage_error_line(error))}", soft_wrap=True)
+        sys.exit(getattr(error, "exit_code", ExitStatus.USER_ERROR))
     except VwapcliError as error:
         if session.env.debug:
             raise
@@ -450,7 +480,7 @@ def main() -> None:
         session.env.error_console.print(INTERRUPTED_LINE)
         sys.exit(ExitStatus.INTERRUPTED)
     except SystemExit as exiting:
-        # Typer turns Ctrl-C into a silent exit 130; the promised line still prints.
+        # A command's own sys.exit after Ctrl-C: the promised line still prints.
         if _caused_by_interrupt(exiting):
             session.env.error_console.print(INTERRUPTED_LINE)
             sys.exit(ExitStatus.INTERRUPTED)
@@ -458,6 +488,10 @@ def main() -> None:
     except Exception as error:
         if session.env.debug:
             raise
+        known = _environment_error(error)
+        if known is not None:
+            session.env.error_console.print(f"[red]error:[/red] {escape(str(known))}", soft_wrap=True)
+            sys.exit(known.exit_code)
         session.env.error_console.print(
             f"[red]internal error:[/red] {type(error).__name__}: {error} (rerun with --debug for the traceback)",
             soft_wrap=True,

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vwapcli import resources
-from vwapcli.errors import ConfigError
+from vwapcli.errors import ConfigError, short_path
 
 
 def find_config_file(name: str) -> Path | None:
@@ -37,10 +37,22 @@ class DataConfig(Frozen):
     calendar: str = Field("XNYS", description="exchange-calendars code for sessions (SPEC 3.2).")
 
 
+# Domain bounds (issue 12 items 3 and 4). A continuous rate or dividend yield beyond 100% a
+# year is no market's, and exp(-rT) at such values swamps or overflows every price.
+MAX_ABS_RATE = 1.0
+# options.dte is answered from the exchange calendar the engine lists past the data (60
+# calendar days of sessions, then 120 days of weekdays, engine/build.py and
+# options/expirations.py) with up to 70 sessions searched beyond the target for a listed
+# expiry: 45 sessions (about two months) is the most every trade date can be answered for.
+MAX_DTE_SESSIONS = 45
+
+
 class SymbolOverride(Frozen):
     strike_increment: float | None = Field(None, gt=0, description="Strike grid step for this symbol.")
-    rate: float | None = Field(None, description="Risk-free rate (continuous) for this symbol.")
-    div_yield: float | None = Field(None, ge=0, description="Continuous dividend yield q.")
+    rate: float | None = Field(
+        None, ge=-MAX_ABS_RATE, le=MAX_ABS_RATE, description="Risk-free rate (continuous) for this symbol."
+    )
+    div_yield: float | None = Field(None, ge=0, le=MAX_ABS_RATE, description="Continuous dividend yield q.")
     calibration_file: str | None = Field(
         None, description="Session-vol calibration for this symbol (SPEC 7.1); default: options.calibration_file."
     )
@@ -61,10 +73,13 @@ DEFAULT_SYMBOL_OVERRIDES: dict[str, SymbolOverride] = {
 
 class OptionsConfig(Frozen):
     pricing_source: Literal["model", "chain"] = Field("model", description="Quote source (SPEC 7).")
-    dte: int = Field(0, ge=0, description="Sessions to expiry: first listed expiry with >= dte sessions to go.")
+    dte: int = Field(
+        0, ge=0, le=MAX_DTE_SESSIONS,
+        description="Sessions to expiry: first listed expiry with >= dte sessions to go (at most 45: the listed calendar).",
+    )
     strike_increment: float = Field(1.0, gt=0, description="Model-mode strike grid step (any symbol).")
-    rate: float = Field(0.04, description="Risk-free rate r, continuous compounding.")
-    div_yield: float = Field(0.0, ge=0, description="Continuous dividend yield q.")
+    rate: float = Field(0.04, ge=-MAX_ABS_RATE, le=MAX_ABS_RATE, description="Risk-free rate r, continuous compounding.")
+    div_yield: float = Field(0.0, ge=0, le=MAX_ABS_RATE, description="Continuous dividend yield q.")
     symbols: dict[str, SymbolOverride] = Field(
         default_factory=lambda: dict(DEFAULT_SYMBOL_OVERRIDES),
         description="Per-symbol overrides (default: SPY and QQQ dividend yields, as configs/default.yaml).",
@@ -208,7 +223,7 @@ def read_yaml_file(path: Path, what: str) -> Any:
             raise ConfigError(f"{path}: {what} is {size:,} bytes (rule: at most {MAX_YAML_BYTES:,})")
         text = Path(path).read_text()
     except OSError as error:
-        raise ConfigError(f"{path}: cannot read {what} ({error.strerror})") from None
+        raise ConfigError(f"{short_path(path)}: cannot read {what} ({error.strerror})") from None
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -7,7 +7,10 @@ name the file, the row or timestamp, and the rule that was broken.
 
 from __future__ import annotations
 
+import errno
+import os
 from enum import IntEnum
+from typing import ClassVar
 
 
 class ExitStatus(IntEnum):
@@ -42,6 +45,10 @@ class RunFolderExistsError(VwapcliError):
     """A run would overwrite an earlier run's folder."""
 
 
+class NoSessionsError(VwapcliError):
+    """A date range holds no trading session (a weekend, a holiday, before or after the calendar)."""
+
+
 class OutputExistsError(VwapcliError):
     """A command would replace a file the user did not ask to replace (or write into a store it reads)."""
 
@@ -64,3 +71,78 @@ class ExecutorError(VwapcliError):
 
 class ReportError(VwapcliError):
     """A run folder cannot be reported on (missing/unreadable file, column, strategy, mismatch)."""
+
+
+class PathAccessError(VwapcliError):
+    """The system refused a path the user gave: permission denied, a name too long, a folder
+    where a file should be (or the reverse), a full or read-only disk.
+
+    Checks before any work raise it directly (``output_paths``); :func:`from_os_error` turns
+    the same refusal met later (a store file made unreadable) into the same one line.
+    """
+
+    _RULES: ClassVar[dict[int, str]] = {
+        errno.EACCES: "the user running vwapcli needs permission to read inputs and write outputs there",
+        errno.EPERM: "the user running vwapcli needs permission to read inputs and write outputs there",
+        errno.ENAMETOOLONG: "a file or folder name is at most 255 bytes",
+        errno.EISDIR: "a file is expected there, not a folder",
+        errno.ENOTDIR: "a folder is expected there, not a file",
+        errno.ENOSPC: "free some disk space and rerun; nothing half-written was kept",
+        errno.EDQUOT: "free some disk space and rerun; nothing half-written was kept",
+        errno.EROFS: "the file system is read-only",
+    }
+
+    @classmethod
+    def from_os_error(cls, error: OSError) -> PathAccessError | None:
+        """The one-line form of ``error``, or None when its errno is not one of the above
+        (then it is a bug, not the user's environment)."""
+        code = error.errno or _ERRNO_OF_CLASS.get(type(error), 0)
+        rule = cls._RULES.get(code)
+        if rule is None:
+            return None
+        reason = error.strerror or str(error) or os.strerror(code)
+        where = f"{short_path(error.filename)}: " if error.filename else ""
+        return cls(f"{where}{reason} (rule: {rule})")
+
+
+# pyarrow and some libraries raise these without an errno.
+_ERRNO_OF_CLASS: dict[type[OSError], int] = {
+    PermissionError: errno.EACCES,
+    IsADirectoryError: errno.EISDIR,
+    NotADirectoryError: errno.ENOTDIR,
+}
+
+
+def short_path(path: object, limit: int = 96) -> str:
+    """``path`` as text, its middle elided past ``limit`` characters: an error line never
+    echoes a 4,000-character name."""
+    text = str(path)
+    if len(text) <= limit:
+        return text
+    keep = (limit - 3) // 2
+    return f"{text[:keep]}...{text[-keep:]}"
+
+
+class MissingExtraError(VwapcliError):
+    """An optional dependency a command needs is not installed: names the pip extra to add."""
+
+    # Top-level module -> (PyPI package, vwapcli extra that installs it); pyproject.toml.
+    EXTRAS: ClassVar[dict[str, tuple[str, str]]] = {
+        "alpaca": ("alpaca-py", "providers"),
+        "databento": ("databento", "providers"),
+        "requests": ("requests", "providers"),
+        "yfinance": ("yfinance", "providers"),
+        "dask": ("dask[distributed]", "sweep"),
+        "distributed": ("dask[distributed]", "sweep"),
+    }
+
+    @classmethod
+    def from_import_error(cls, error: ImportError) -> MissingExtraError | None:
+        """The one-line form of a missing optional module, or None for any other import
+        failure (a missing core dependency is a broken install, not a user error)."""
+        module = (error.name or "").split(".")[0]
+        known = cls.EXTRAS.get(module)
+        if not isinstance(error, ModuleNotFoundError) or known is None:
+            return None
+        package, extra = known
+        return cls(f"this needs the optional package {package} (module {module!r}), not installed: pip install 'vwapcli[{extra}]'")

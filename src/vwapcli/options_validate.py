@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
-from vwapcli.app_config import StrategyChoice
+from vwapcli.app_config import load_config
 from vwapcli.data.loading import load_market_data
 from vwapcli.data.option_quotes import read_quote_file
 from vwapcli.data.sessions import SessionCalendar
@@ -116,7 +116,7 @@ def run_options_validate(request: ValidateRequest, env: Env) -> Path:
         raise RunFolderExistsError(
             f"{request.out}: exists and is not an empty folder; choose another --out (validation never overwrites files)"
         )
-    config = StrategyChoice(request.config).load()
+    config = load_config(request.config)  # no strategy runs here: no "enables no strategy" warning
     data = config.data if request.timeframe is None else config.data.model_copy(update={"timeframe": request.timeframe})
     quotes, symbols = _quotes_for(read_quote_file(request.quotes), request)
     _check_bars_exist(quotes, symbols, request, data.timeframe)

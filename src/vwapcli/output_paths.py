@@ -10,6 +10,9 @@ Three rules, each refused with one :class:`OutputExistsError` line naming the pa
 - a run folder's data files (anything beside ``run.json`` that is not the command's own
   product: ``trades.parquet``, ``run.json`` itself, ...) are never replaced, ``--force`` or not.
 
+A fourth check fails early what the system would refuse at the end (``PathAccessError``): a
+name too long, a file where a parent folder should be, a folder the user may not write in.
+
 This module sits in layer 2 (it imports only ``errors``), so it cannot ask
 ``data.store`` what a store is: it recognises the same on-disk layout
 (``bars/timeframe=*``, ``iv_index/symbol=*``, ``options/underlying=*``, SPEC 3.1);
@@ -18,10 +21,11 @@ This module sits in layer 2 (it imports only ``errors``), so it cannot ask
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from vwapcli.errors import OutputExistsError
+from vwapcli.errors import OutputExistsError, PathAccessError, short_path
 
 # The store layout (data/store.py, data/option_quotes.py): one of these folders makes a store.
 _STORE_MARKERS = ("bars/timeframe=*", "iv_index/symbol=*", "options/underlying=*")
@@ -59,6 +63,32 @@ def _refuse_inside_store(path: Path, option: str, stores: Iterable[Path]) -> Non
         )
 
 
+# POSIX file systems (ext4, xfs, apfs, tmpfs) cap one file or folder name at 255 bytes.
+NAME_MAX_BYTES = 255
+
+
+def _refuse_unwritable(path: Path, option: str) -> None:
+    """Refuse, before any work, an output the system would refuse at the end: a name longer
+    than the file system allows, a file where a parent folder should be, or a folder the
+    user may not write in (root passes every permission check, as the kernel lets it)."""
+    for part in path.parts:
+        if len(os.fsencode(part)) > NAME_MAX_BYTES:
+            raise PathAccessError(
+                f"{option} {short_path(path)}: file name too long "
+                f"(rule: a file or folder name is at most {NAME_MAX_BYTES} bytes)"
+            )
+    ancestor = path.absolute().parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise PathAccessError(f"{option} {path}: {ancestor} is a file, not a folder (rule: a folder is expected there)")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise PathAccessError(
+            f"{option} {path}: permission denied: cannot write in {ancestor} "
+            "(rule: the user running vwapcli needs write permission there)"
+        )
+
+
 def check_output_file(
     path: Path,
     *,
@@ -73,6 +103,7 @@ def check_output_file(
     ``report.html`` and ``metrics.json``): replacing those there needs no ``--force``.
     """
     _refuse_inside_store(path, option, stores)
+    _refuse_unwritable(path, option)
     if path.is_dir():
         raise OutputExistsError(f"{option} {path}: is a folder (rule: {option} names the file to write)")
     in_run_folder = (path.parent / RUN_RECORD).is_file()
@@ -95,5 +126,6 @@ def check_output_folder(path: Path, *, option: str = "--out", stores: Iterable[P
     An existing folder is the caller's rule (runs are never overwritten: ``staged_run_dir``).
     """
     _refuse_inside_store(path, option, stores)
+    _refuse_unwritable(path, option)
     if path.exists() and not path.is_dir():
         raise OutputExistsError(f"{option} {path}: is a file (rule: {option} names a new folder; no file is replaced)")

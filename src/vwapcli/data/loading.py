@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +28,25 @@ from vwapcli.data.sessions import (
     resolve_calendar,
 )
 from vwapcli.data.store import BarStore, normalize_symbol
-from vwapcli.errors import StoreError
+from vwapcli.errors import PathAccessError, StoreError
 
 log = logging.getLogger(__name__)
+
+
+def _require_readable(root: Path) -> None:
+    """Refuse a store whose folders the user may not list (issue 12 item 5): a listing that
+    fails reads as "no bars" otherwise, or as an empty store replaced by the sample."""
+
+    def refuse(error: OSError) -> None:
+        raise PathAccessError.from_os_error(error) or error
+
+    if root.exists() and not root.is_dir():
+        raise PathAccessError(f"--store {root}: is a file, not a store folder (rule: a folder is expected there)")
+    for folder in (root, root / "bars"):
+        if folder.is_dir():
+            for _ in os.walk(folder, onerror=refuse):
+                if folder == root:
+                    break  # the root itself: its subfolders other than bars/ are not read here
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,6 +130,8 @@ def load_market_data(
     bar_store = store if isinstance(store, BarStore) else BarStore(store)
     bar_ns = timeframe_ns(timeframe)
     cal = resolve_calendar(calendar)
+    cal.require_sessions(start, end)
+    _require_readable(Path(bar_store.root))
     if store_is_default and bar_store.is_empty():
         bar_store = sample_store()
         (console or Console(stderr=True)).print(

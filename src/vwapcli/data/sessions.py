@@ -27,7 +27,7 @@ import pandas as pd
 from vwapcli.atomic_write import atomic_write
 from vwapcli.cache_dir import user_cache_dir
 from vwapcli.core.types import NEW_YORK, SessionedBars, timeframe_ns
-from vwapcli.errors import StoreError
+from vwapcli.errors import NoSessionsError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +172,27 @@ class SessionCalendar:
         a = int(np.searchsorted(self._dates, first, side="left"))
         b = int(np.searchsorted(self._dates, last, side="right"))
         return slice(a, b)
+
+    def require_sessions(self, start: DateLike | None, end: DateLike | None) -> None:
+        """Refuse, in one line, a range with no session in it: a weekend, a holiday, or
+        dates before the calendar's first session (a missing bound is the calendar's edge).
+
+        Checked before any read or write, so such a range is named for what it is rather
+        than met later as an empty table or a dtype error.
+        """
+        first = as_date(start) if start is not None else self.first_session
+        last = as_date(end) if end is not None else self.last_session
+        lo = int(np.searchsorted(self._dates, np.datetime64(first, "D"), side="left"))
+        hi = int(np.searchsorted(self._dates, np.datetime64(last, "D"), side="right"))
+        if hi <= lo:
+            span = (
+                f"between {first} and {last}" if start is not None and end is not None
+                else f"up to {last}" if start is None else f"from {first}"
+            )
+            raise NoSessionsError(
+                f"no sessions {span} (calendar {self.code}: sessions from "
+                f"{self.first_session} to {self.last_session}, none on weekends or holidays)"
+            )
 
     def session_arrays(self, start: DateLike, end: DateLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(session_date datetime64[D], open int64 ns UTC, close int64 ns UTC) for sessions in [start, end]."""

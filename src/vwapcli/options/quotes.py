@@ -26,6 +26,7 @@ from vwapcli.config import OptionsConfig
 from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.core.types import MICROS_PER_DOLLAR, new_york_date
 from vwapcli.data.option_quotes import DayQuotes, OptionQuoteStore
+from vwapcli.errors import ConfigError
 from vwapcli.options.pricing import bs_price_scalar, round_to_cent, year_fraction
 from vwapcli.options.strikes import strike_grid
 from vwapcli.options.volatility import VolatilityModel
@@ -36,6 +37,14 @@ Right = Literal["C", "P"]
 MIN_HALF_SPREAD = 0.005  # SPEC 7: half_spread = max(0.005, leg_spread_frac·mid/2)
 # Model mode lists strikes this far either side of spot: far beyond any intraday target.
 MODEL_STRIKE_SPAN_FRAC = 0.25
+# At most this many model strikes either side of spot (issue 12 item 4: nothing sized by the
+# data is unbounded). Real chains list a few hundred within 25% of spot (SPY ~125 at $1,
+# SPX ~250 at $5, NDX ~1,000 at $5): 10,000 is 10x the widest, 160 KB per grid. A spot
+# that needs more (prices x2e9) is refused in one line naming the increment that fits.
+MAX_MODEL_STRIKES_PER_SIDE = 10_000
+# Strikes are compared as int64 micro-dollars (strikes.py): 2**63 / 1e6 ~ 9.2e12 dollars is
+# the largest price that comparison can hold; a quarter of that margin is kept for targets.
+MAX_MODEL_SPOT = 2.0e12
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +114,33 @@ class SymbolTerms:
         return terms
 
     def listed_strikes(self, symbol: str, spot: float) -> np.ndarray:
-        """The symbol's ``strike_increment`` grid within 25% of spot: model mode lists every strike."""
+        """The symbol's ``strike_increment`` grid within 25% of spot: model mode lists every strike.
+
+        Bounded by ``MAX_MODEL_STRIKES_PER_SIDE``: a spot the increment cannot cover in that
+        many strikes is refused (one ``ConfigError`` line) rather than allocated; so is a
+        spot below one strike step, where no strike is near it.
+        """
         increment = self(symbol)[2]
+        if not spot <= MAX_MODEL_SPOT:
+            raise ConfigError(
+                f"{symbol}: spot {spot:.6g} is past the {MAX_MODEL_SPOT:.0e} dollars strikes can be compared at "
+                "(int64 micro-dollars); check the bars' price scale"
+            )
+        if not spot >= increment:
+            # SPEC 7 wants K_long "nearest P": with P below one strike step the nearest
+            # positive strike is a whole step away (prices x1e-9 traded $1/$2 calls at 5e-7).
+            raise ConfigError(
+                f"{symbol}: spot {spot:.6g} is below one strike step ({increment:g}), so no strike lies near it; "
+                f"check the bars' price scale, or set options.symbols.{symbol}.strike_increment to at most {spot / 100:.3g}"
+            )
         n = math.ceil(MODEL_STRIKE_SPAN_FRAC * spot / increment) + 1
+        if n > MAX_MODEL_STRIKES_PER_SIDE:
+            needed = MODEL_STRIKE_SPAN_FRAC * spot / (MAX_MODEL_STRIKES_PER_SIDE - 1)
+            raise ConfigError(
+                f"{symbol}: spot {spot:.6g} on a {increment:g} strike grid needs {n:,} model strikes either side "
+                f"(limit {MAX_MODEL_STRIKES_PER_SIDE:,}); check the bars' price scale, or set "
+                f"options.symbols.{symbol}.strike_increment to at least {needed:.3g}"
+            )
         return strike_grid(spot, increment, n)
 
 

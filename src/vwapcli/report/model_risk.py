@@ -126,6 +126,8 @@ def read_model_risk(run: RunFolder) -> ModelRiskTable:
         raise ReportError(f"{path}: missing column(s) {', '.join(missing)}")
     if "trade_id" not in run.trades:
         raise ReportError(f"{path}: the run's trades have no trade_id to match it with")
+    if frame.empty:  # a run without trades (e.g. a config that enables no strategy)
+        return ModelRiskTable(None, "Model risk: the run has no trades to re-price.")
     return ModelRiskTable(frame[list(MODEL_RISK_REQUIRED)].astype({"trade_id": np.int64, "scale": float, "pnl": float}))
 
 

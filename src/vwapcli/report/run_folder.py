@@ -87,9 +87,96 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], path: Path) -> None:
         raise ReportError(f"{path}: missing column(s) {', '.join(missing)}")
 
 
+# Numeric columns the pages read, when present (a hand-made folder may lack the optional ones).
+NUMERIC_TRADE_COLUMNS = (
+    "pnl", "contracts", "entry_debit", "exit_credit", "commissions", "width", "entry_mid", "entry_natural",
+    "exit_mid", "exit_natural", "slippage", "max_loss",
+)
+TIME_TRADE_COLUMNS = ("entry_time", "exit_time")
+TEXT_TRADE_COLUMNS = ("strategy_name", "symbol", "exit_reason")
+DIRECTIONS = ("LONG", "SHORT")
+
+
+def _first_bad(bad: np.ndarray) -> int | None:
+    found = np.flatnonzero(bad)
+    return int(found[0]) if found.size else None
+
+
+def _bad_value(path: Path, row: int, column: str, value: object, rule: str) -> ReportError:
+    # Rows count data rows from 1 (a CSV's header is line 1, so row N is on line N + 1).
+    where = f"{path}: row {row + 1}, column {column}"
+    text = str(value)
+    if pd.isna(value) or not text.strip():
+        return ReportError(f"{where}: empty")
+    shown = repr(text if len(text) <= 40 else text[:37] + "...")
+    return ReportError(f"{where}: {shown} {rule}")
+
+
+def check_trade_values(raw: pd.DataFrame, path: Path) -> None:
+    """Refuse the first bad cell of a trade log (a hand-edited ``trades.csv``) in one line
+    naming the file, the row and the column (issue 12 item 5), before any metric is computed:
+    a time that does not parse, an exit before its entry, a number that is not a finite
+    number, a blank name, a direction other than LONG/SHORT."""
+    times: dict[str, pd.Series] = {}
+    for column in TIME_TRADE_COLUMNS:
+        values = raw[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            parsed = pd.to_datetime(values, utc=True)
+        else:
+            parsed = pd.to_datetime(values.astype("string"), utc=True, errors="coerce", format="ISO8601")
+        row = _first_bad(parsed.isna().to_numpy())
+        if row is not None:
+            raise _bad_value(path, row, column, raw[column].iloc[row], "is not a timestamp (ISO 8601, e.g. 2024-03-11T14:31:00Z)")
+        times[column] = parsed
+    row = _first_bad((times["exit_time"] < times["entry_time"]).to_numpy())
+    if row is not None:
+        raise _bad_value(path, row, "exit_time", raw["exit_time"].iloc[row], "is before the entry_time")
+    for column in [c for c in NUMERIC_TRADE_COLUMNS if c in raw.columns]:
+        numbers = pd.to_numeric(raw[column], errors="coerce").to_numpy(dtype=float)
+        missing_allowed = column != "pnl" and raw[column].isna().to_numpy()
+        row = _first_bad(~np.isfinite(numbers) & ~missing_allowed)
+        if row is not None:
+            raise _bad_value(path, row, column, raw[column].iloc[row], "is not a finite number")
+    for column in TEXT_TRADE_COLUMNS:
+        text = raw[column].astype("string").str.strip()
+        row = _first_bad(text.isna().to_numpy() | (text == "").to_numpy(dtype=bool, na_value=True))
+        if row is not None:
+            raise _bad_value(path, row, column, raw[column].iloc[row], "is blank")
+    row = _first_bad(~raw["direction"].astype("string").isin(DIRECTIONS).to_numpy(dtype=bool, na_value=False))
+    if row is not None:
+        raise _bad_value(path, row, "direction", raw["direction"].iloc[row], "is not LONG or SHORT")
+
+
+def _check_csv_twin(parquet_trades: pd.DataFrame, csv_path: Path) -> None:
+    """A hand-edited ``trades.csv`` beside ``trades.parquet`` is never silently ignored:
+    its values are checked like the log's own, and any difference from the parquet (which
+    the report reads) is refused, naming the first row that differs."""
+    csv_trades = read_table(csv_path)
+    _require(csv_trades, REQUIRED_TRADE_COLUMNS, csv_path)
+    check_trade_values(csv_trades, csv_path)
+    rule = "differs from trades.parquet, which the report reads (delete trades.parquet to report the edited CSV)"
+    if len(csv_trades) != len(parquet_trades):
+        raise ReportError(f"{csv_path}: {len(csv_trades)} rows, trades.parquet {len(parquet_trades)}: {rule}")
+    for column in ("pnl", *TIME_TRADE_COLUMNS, "strategy_name", "symbol", "direction"):
+        if column == "pnl":
+            ours = pd.to_numeric(csv_trades[column]).to_numpy(dtype=float)
+            theirs = parquet_trades[column].to_numpy(dtype=float)
+            differs = ~np.isclose(ours, theirs, rtol=0.0, atol=1e-9)
+        elif column in TIME_TRADE_COLUMNS:
+            ours_ts = pd.to_datetime(csv_trades[column].astype("string"), utc=True, format="ISO8601")
+            differs = (ours_ts != pd.to_datetime(parquet_trades[column], utc=True)).to_numpy()
+        else:
+            differs = (csv_trades[column].astype(str) != parquet_trades[column].astype(str)).to_numpy()
+        row = _first_bad(differs)
+        if row is not None:
+            raise _bad_value(csv_path, row, column, csv_trades[column].iloc[row], rule)
+
+
 def load_run(run_dir: Path) -> RunFolder:
     """Read a run folder; any problem is one ``ReportError`` line naming the file."""
     run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ReportError(f"{run_dir}: is a file, not a run folder (rule: report reads a backtest's run folder)")
     if not run_dir.is_dir():
         raise ReportError(f"{run_dir}: run folder not found")
     meta_path = run_dir / "run.json"
@@ -122,6 +209,10 @@ def load_run(run_dir: Path) -> RunFolder:
         raise ReportError(f"{run_dir}: no trades.parquet or trades.csv")
     raw_trades = read_table(trades_path)
     _require(raw_trades, REQUIRED_TRADE_COLUMNS, trades_path)
+    check_trade_values(raw_trades, trades_path)
+    csv_twin = run_dir / "trades.csv"
+    if trades_path.suffix == ".parquet" and csv_twin.is_file():
+        _check_csv_twin(raw_trades, csv_twin)
     try:
         trades = prepare_trades(raw_trades)
     except (ValueError, TypeError) as error:

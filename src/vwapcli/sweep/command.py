@@ -86,8 +86,8 @@ def run_sweep(request: SweepRequest, env: Env) -> Path:
     for path in swept.axes:
         if path.startswith("data."):
             raise ConfigError(f"{swept.source}: {path}: the bars are loaded once per sweep; data.* cannot be swept")
+    _refuse_disabled(swept, base, request.config)
     points = expand_grid(base, swept)
-    _warn_disabled(swept, base, env)
     spec = parse_walk_forward(request.walk_forward) if request.walk_forward else None
     data = _load_data(request.bars, base, points, env)
     if not data.sessions:
@@ -97,7 +97,7 @@ def run_sweep(request: SweepRequest, env: Env) -> Path:
     run = SweepRun(
         grid=swept, points=points, data=data, executor=request.executor, scheduler=request.scheduler,
         workers=request.workers or default_workers(), version=code_version(), sweep_id=folder.name,
-        ledger_file=ledger_path(data.store), env=env,
+        ledger_file=ledger_path(folder.parent), env=env,
     )
     with staged_run_dir(folder) as staging:
         if spec is None:
@@ -170,13 +170,29 @@ def _load_data(bars: BarRequest, base: AppConfig, points: Sequence[SweepPoint], 
     )
 
 
-def _warn_disabled(grid: Grid, base: AppConfig, env: Env) -> None:
+def _refuse_disabled(grid: Grid, base: AppConfig, config: Path | None) -> None:
+    """A grid axis over a strategy the base config leaves disabled is refused (issue 12 item 6).
+
+    Refused, not silently enabled: every trial would otherwise be identical, and turning the
+    strategy on would change what the base config means (which strategies share the
+    account and its limits), a choice only the user can make. Sweeping
+    ``strategies.NAME.enabled`` itself is allowed: then the grid decides. A base config
+    that enables no strategy at all is refused for the same reason (every trial empty).
+    """
     for path in grid.axes:
         parts = path.split(".")
-        if parts[0] == "strategies" and len(parts) > 2:
-            block = base.strategies.get(parts[1])
-            if block is not None and not block.enabled and f"strategies.{parts[1]}.enabled" not in grid.axes:
-                env.console.print(
-                    f"[yellow]warning:[/] {path} is swept but strategies.{parts[1]} is disabled in the "
-                    "base config, so it changes nothing (enable it in the config)"
-                )
+        if parts[0] != "strategies" or len(parts) < 3 or f"strategies.{parts[1]}.enabled" in grid.axes:
+            continue
+        block = base.strategies.get(parts[1])
+        if block is not None and not block.enabled:
+            raise ConfigError(
+                f"{grid.source}: {path} is swept but strategies.{parts[1]} is disabled in the base config "
+                f"{config}, so every trial would be identical (fix: set strategies.{parts[1]}.enabled: true "
+                "there, or add it to the grid)"
+            )
+    enabling = [path for path in grid.axes if path.startswith("strategies.") and path.endswith(".enabled")]
+    if not base.enabled_strategies() and not enabling:
+        raise ConfigError(
+            f"{config}: enables no strategy, so every trial of {grid.source} would be empty "
+            "(fix: set enabled: true under strategies: for the strategy to sweep)"
+        )

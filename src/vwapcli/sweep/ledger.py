@@ -4,7 +4,7 @@ Why keep it: the best of many backtests looks better than it is. Knowing how man
 configurations were tried on the same data (and how their Sharpes spread) is what the
 deflated Sharpe ratio needs to tell skill from selection.
 
-One row per trial at ``<store>/trials/ledger.parquet``. A trial is identified by
+One row per trial at ``<sweeps root>/trials/ledger.parquet`` (``reports/`` by default; never in the store). A trial is identified by
 ``trial_key`` = sha256(config hash, data fingerprint, code version, window): re-running
 the same sweep on the same data with the same code adds nothing (idempotent), while a new
 code version or window is a new trial. Appends are atomic (temp file + rename) and
@@ -51,9 +51,15 @@ _SCHEMA = pa.schema([
 ])
 
 
-def ledger_path(store: Path) -> Path:
-    """Where a store's ledger lives: beside its bars, so it travels with the data."""
-    return Path(store) / "trials" / "ledger.parquet"
+def ledger_path(sweeps_root: Path) -> Path:
+    """Where the ledger lives: ``<sweeps root>/trials/ledger.parquet``, beside the sweep
+    folders it describes (``reports/`` by default; the parent of ``--out`` otherwise).
+
+    Never inside the bar store (issue 12 item 1: a command writes nothing into the data it
+    reads). Trials are keyed by the data's fingerprint, so one ledger serves many stores;
+    sweeps written under another root keep a ledger of their own there.
+    """
+    return Path(sweeps_root) / "trials" / "ledger.parquet"
 
 
 def code_version() -> str:

@@ -18,6 +18,7 @@ import pytest
 from vwapcli.cache_dir import CACHE_DIR_ENV
 from vwapcli.core.types import NS_PER_MINUTE
 from vwapcli.data.sessions import SessionCalendar, assign_sessions, resample_to_5m
+from vwapcli.errors import NoSessionsError
 
 
 @pytest.fixture(scope="module")
@@ -255,3 +256,30 @@ def test_a_broken_or_disabled_cache_is_ignored(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv(CACHE_DIR_ENV, "")
     assert sessions._schedule_cache_file("XNYS") is None
     sessions._schedule_arrays.cache_clear()
+
+
+# Issue 12 item 5: a range with no session is named for what it is.
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "span"),
+    [
+        ("2024-06-08", "2024-06-09", "between 2024-06-08 and 2024-06-09"),  # Saturday-Sunday
+        ("2024-12-25", "2024-12-25", "between 2024-12-25 and 2024-12-25"),  # Christmas
+        ("1800-01-01", "1800-01-09", "between 1800-01-01 and 1800-01-09"),  # before 1990-01-02
+        (None, "1989-12-31", "up to 1989-12-31"),
+        ("2030-01-02", None, "from 2030-01-02"),  # after the calendar's last session
+    ],
+)
+def test_a_range_without_sessions_is_refused_naming_it(start: str | None, end: str | None, span: str) -> None:
+    with pytest.raises(NoSessionsError, match=f"no sessions {span} "):
+        SessionCalendar().require_sessions(start, end)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("2024-06-07", "2024-06-09"), ("2024-06-08", "2024-06-10"), (None, "1990-01-02"), ("2024-06-10", None)],
+)
+def test_a_range_holding_one_session_passes(start: str | None, end: str | None) -> None:
+    """Friday 2024-06-07, Monday 2024-06-10 and the calendar's first session 1990-01-02 are sessions."""
+    SessionCalendar().require_sessions(start, end)

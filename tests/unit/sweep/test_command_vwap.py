@@ -12,6 +12,7 @@ import pytest
 from rich.console import Console
 
 from builders.cli import synthetic_store
+from builders.hostile import tree_digest
 from vwapcli.data.loading import BarRequest
 from vwapcli.env import Env
 from vwapcli.errors import RunFolderExistsError
@@ -64,19 +65,22 @@ def test_local_sweep_writes_one_result_row_per_configuration(workspace: dict[str
     assert pair["total_pnl"].iloc[0] > pair["total_pnl"].iloc[1]
 
 
-def test_sweep_records_every_trial_once_in_the_store_ledger(workspace: dict[str, Path]) -> None:
+def test_sweep_records_every_trial_once_in_the_ledger_beside_the_sweeps(workspace: dict[str, Path]) -> None:
+    """The ledger is <sweeps root>/trials/ledger.parquet; the store is never written (issue 12 item 1)."""
+    store_before = tree_digest(workspace["store"])
     _sweep(workspace, "sweep-a")
-    ledger = read_ledger(ledger_path(workspace["store"]))
+    assert tree_digest(workspace["store"]) == store_before
+    ledger = read_ledger(ledger_path(workspace["root"]))
     assert len(ledger) == 8 and ledger["config_hash"].nunique() == 8
     assert ledger["data_fingerprint"].nunique() == 1
     assert ledger["code_version"].str.startswith("vwapcli ").all()
     # Same grid, same data, same code: recorded already, nothing appended.
     _sweep(workspace, "sweep-b")
-    assert len(read_ledger(ledger_path(workspace["store"]))) == 8
+    assert len(read_ledger(ledger_path(workspace["root"]))) == 8
     # A wider grid adds only its new configurations.
     workspace["grid"].write_text(GRID.replace("[0.25, 0.75]", "[0.25, 0.75, 1.0]"))
     _sweep(workspace, "sweep-c")
-    assert read_ledger(ledger_path(workspace["store"]))["config_hash"].nunique() == 12
+    assert read_ledger(ledger_path(workspace["root"]))["config_hash"].nunique() == 12
 
 
 def test_heatmap_is_self_contained_and_states_trials_and_deflated_sharpe(workspace: dict[str, Path]) -> None:
@@ -127,5 +131,5 @@ def test_walk_forward_reports_only_out_of_sample_trades(workspace: dict[str, Pat
     assert metrics["trades"] == len(trades)
     assert metrics["total_pnl"] == pytest.approx(trades["pnl"].sum(), abs=0.01)
     # Training windows are trials on this data too: 4 configurations, 4 windows each.
-    ledger = read_ledger(ledger_path(workspace["store"]))
+    ledger = read_ledger(ledger_path(workspace["root"]))
     assert len(ledger) == 16 and ledger["config_hash"].nunique() == 4
