@@ -282,6 +282,7 @@ def test_a_fetch_killed_before_any_of_its_renames_is_whole_after_the_next_run_re
     import sys
 
     from vwapcli.data.store import BarStore
+    from vwapcli.data.store_lock import store_write_lock
 
     reference = fetched(tmp_path / "reference", 2, capsys, monkeypatch)
     before = fetched(tmp_path / "before", 1, capsys, monkeypatch)
@@ -300,7 +301,8 @@ def test_a_fetch_killed_before_any_of_its_renames_is_whole_after_the_next_run_re
     for kill_at, store, child in children:
         code = child.wait(timeout=120)
         assert code == (0 if kill_at == 11 else -9), (kill_at, code)
-        BarStore(store).prepare_for_write()
+        with store_write_lock(store):  # as the next fetch does: take over the stale lock, recover
+            BarStore(store).prepare_for_write()
         files, entries = snapshot(store), meta(store)
         seen = []
         for symbol in ("SPY", "QQQ"):
