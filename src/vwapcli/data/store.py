@@ -107,6 +107,27 @@ def _add_provenance(meta: dict[str, Any], symbol: str, key: tuple[str, ...], pro
     node[key[-1]] = sources
 
 
+def _misshapen_meta_entry(symbols: dict[str, Any]) -> str | None:
+    """The first ``meta.json`` node not of the shape the store writes, or None: a hand-edited
+    or foreign file is refused in one line instead of failing deep in a read (issue 12)."""
+
+    def is_sources(value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+    for symbol, entry in symbols.items():
+        if not isinstance(entry, dict):
+            return f"symbols.{symbol}"
+        bars = entry.get("bars", {})
+        if not isinstance(bars, dict):
+            return f"symbols.{symbol}.bars"
+        for timeframe, sources in bars.items():
+            if not is_sources(sources):
+                return f"symbols.{symbol}.bars.{timeframe}"
+        if not is_sources(entry.get("iv_index", [])):
+            return f"symbols.{symbol}.iv_index"
+    return None
+
+
 def bars_table(df: pd.DataFrame) -> pa.Table:
     """Validated bars as an Arrow table with exactly the SPEC 3.1 schema (no pandas metadata)."""
     ts = df["ts"].dt.tz_convert("UTC").dt.as_unit("ns")
@@ -183,6 +204,9 @@ class BarStore:
         folder = self.symbol_dir(symbol, timeframe)
         if not folder.is_dir():
             return []
+        for odd in folder.glob("year=*/*.parquet"):
+            if not odd.is_file():  # a scan would skip it: that year would vanish without a word
+                raise DataValidationError(f"{odd}: not a file (rule: a year partition holds Parquet files)")
         # An explicit schema stops dataset discovery from opening (inspecting) any file.
         dataset = ds.dataset(
             folder,
@@ -537,6 +561,13 @@ class BarStore:
             raise StoreError(f"{self.meta_path}: unreadable store metadata ({error})") from None
         if not isinstance(meta, dict) or not isinstance(meta.setdefault("symbols", {}), dict):
             raise StoreError(f"{self.meta_path}: unreadable store metadata (rule: an object with a 'symbols' object)")
+        where = _misshapen_meta_entry(meta["symbols"])
+        if where is not None:
+            raise StoreError(
+                f"{self.meta_path}: unreadable store metadata at {where} "
+                "(rule: symbols.<SYM> = {bars: {<timeframe>: [sources]}, iv_index: [sources]}; "
+                "fix the file or delete it, which resets provenance to unknown)"
+            )
         return meta
 
     def provenance(self, symbol: str, timeframe: str | None = None) -> str:
