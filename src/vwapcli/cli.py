@@ -446,7 +446,11 @@ def main() -> None:
     # A short-lived CLI: fewer GC passes over numba's many objects, and none at teardown
     # (measured ~0.3 s per command on a 10-year backtest).
     gc.set_threshold(100_000, 50, 100)
-    session = CliSession()
+    try:
+        session = CliSession()
+    except KeyboardInterrupt:  # Ctrl-C before the handlers below are in place
+        Env.for_terminal().error_console.print(INTERRUPTED_LINE)
+        sys.exit(ExitStatus.INTERRUPTED)
     try:
         app(obj=session)
     except VwapcliError as error:
