@@ -143,3 +143,18 @@ def test_leftover_temporaries_and_rollback_copies_are_removed_and_data_files_kep
         path.write_text("x")
     assert remove_leftovers(tmp_path) == sorted(debris)
     assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == sorted(data)
+
+
+def test_ctrl_c_inside_a_deferred_block_is_raised_only_when_the_block_is_done() -> None:
+    import os
+    import signal
+
+    from vwapcli.atomic_write import ctrl_c_deferred
+
+    finished = []
+    with pytest.raises(KeyboardInterrupt):
+        with ctrl_c_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            finished.append("renames done")
+    assert finished == ["renames done"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
