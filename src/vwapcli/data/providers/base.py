@@ -403,7 +403,7 @@ def fetch_into_store(
         store.write_bars(
             symbol, pd.concat(parts, ignore_index=True), timeframe=timeframe, provenance=provenance,
             source=f"{provider.name} {symbol} {timeframe} {plan[0].isoformat()}..{plan[-1].isoformat()}",
-            replace_dates=plan,
+            replace_dates=outcome.written,  # the sessions fetched; the ones between them stay
         )
         _say(console, f"  {symbol}: {len(outcome.written)} session(s), {outcome.rows_written} bars published")
     if downloads is not None:

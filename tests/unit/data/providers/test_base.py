@@ -254,3 +254,28 @@ def test_option_quotes_are_written_one_session_at_a_time_through_the_store_write
 def test_an_unknown_source_name_lists_the_providers() -> None:
     with pytest.raises(ProviderError, match="providers: alpaca, databento, polygon, yfinance"):
         get_provider("bloomberg")
+
+
+def test_a_symbol_fetched_in_three_requests_is_published_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """06-14, 06-18 (06-17 held) and 07-01: three requests (two runs in June, one in July),
+    one ``atomic_write_all`` for the symbol's files and its metadata entry together."""
+    import vwapcli.data.store as store_module
+
+    store = BarStore(tmp_path)
+    store.write_bars("SPY", day_bars(dt.date(2024, 6, 17), first=dt.time(9, 30)), provenance="synthetic (seed 7)")
+    publications: list[list[str]] = []
+    real = store_module.atomic_write_all
+
+    def counting(files, journal=None):  # type: ignore[no-untyped-def]
+        publications.append(sorted(Path(path).name for path, _ in files))
+        return real(files, journal=journal)
+
+    monkeypatch.setattr(store_module, "atomic_write_all", counting)
+    vendor = FakeProvider()
+    plan_end = dt.date(2024, 7, 1)
+    for day in (dt.date(2024, 6, d) for d in (20, 21, 24, 25, 26, 27, 28)):  # held too: only 14, 18, 07-01 missing
+        store.write_bars("SPY", day_bars(day, first=dt.time(9, 30)), provenance="synthetic (seed 7)")
+    publications.clear()
+    fetch_into_store(store, vendor, "SPY", dt.date(2024, 6, 14), plan_end, CALENDAR, now=AFTER_JUNE, environ=KEYS)
+    assert vendor.calls == [[dt.date(2024, 6, 14)], [dt.date(2024, 6, 18)], [dt.date(2024, 7, 1)]]
+    assert publications == [["meta.json", "part-0.parquet"]]
