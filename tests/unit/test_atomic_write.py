@@ -152,9 +152,8 @@ def test_ctrl_c_inside_a_deferred_block_is_raised_only_when_the_block_is_done() 
     from vwapcli.atomic_write import ctrl_c_deferred
 
     finished = []
-    with pytest.raises(KeyboardInterrupt):
-        with ctrl_c_deferred():
-            os.kill(os.getpid(), signal.SIGINT)
-            finished.append("renames done")
+    with pytest.raises(KeyboardInterrupt), ctrl_c_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        finished.append("renames done")
     assert finished == ["renames done"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
