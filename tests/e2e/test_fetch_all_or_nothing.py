@@ -433,3 +433,73 @@ def test_ctrl_c_at_any_moment_prints_the_interrupted_line_and_leaves_each_symbol
     assert not [name for name in files if any(part.startswith(".") for part in Path(name).parts)], files
     code, text = run_cli(["store", "info", "--store", str(store)], capsys, monkeypatch)
     assert code == 0, text
+
+
+class ChunkVendor:
+    """A provider serving 390 flat regular-session bars per requested date; Ctrl-C on the
+    ``interrupt_on``-th request (the user pressing it during a long paced download)."""
+
+    name = "fakevendor"
+    requires_key: tuple[str, ...] = ("FAKEVENDOR_KEY",)
+    adjustment = "raw"
+
+    def __init__(self, interrupt_on: int | None = None) -> None:
+        self.calls: list[list[dt.date]] = []
+        self.interrupt_on = interrupt_on
+
+    def fetch_bars(self, symbol: str, session_dates: list[dt.date], timeframe: str = "1m") -> pd.DataFrame:
+        self.calls.append(list(session_dates))
+        if len(self.calls) == self.interrupt_on:
+            raise KeyboardInterrupt
+        frames = []
+        for day in session_dates:
+            start = pd.Timestamp.combine(day, dt.time(9, 30)).tz_localize("America/New_York").tz_convert("UTC")
+            frames.append(pd.DataFrame({
+                "ts": pd.date_range(start, periods=390, freq="1min"), "open": 600.0, "high": 600.5, "low": 599.5,
+                "close": 600.0, "volume": 100.0,
+            }))
+        return pd.concat(frames, ignore_index=True)
+
+
+def test_ctrl_c_during_a_provider_download_publishes_nothing_and_the_rerun_downloads_only_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store holds synthetic SPY for 2024-06-03..06-14. ``fetch --source polygon`` (a fake
+    vendor in its place) of 06-03..07-03 asks for 06-17..06-28, then 07-01..07-03, and Ctrl-C
+    lands in the second request: exit 130 with the interrupted line, every store file
+    byte-identical (only the hidden download staging holds the June chunk). The rerun
+    requests July only and publishes 06-17..07-03: 12 sessions (06-19 is a holiday), 11 x 390
+    bars + 210 on 07-03 (a 13:00 close: the vendor's later bars are dropped), all at 600."""
+    import vwapcli.data.providers as providers
+
+    store = tmp_path / "store"
+    code, text = run_cli(
+        ["fetch", "--source", "synthetic", "--symbols", "SPY", "--start", "2024-06-03", "--end", "2024-06-14",
+         "--store", str(store)], capsys, monkeypatch,
+    )
+    assert code == 0, text
+    before = snapshot(store)
+    monkeypatch.setenv("FAKEVENDOR_KEY", "FAKE-KEY")
+    fetch = ["fetch", "--source", "polygon", "--symbols", "SPY", "--start", "2024-06-03", "--end", "2024-07-03",
+             "--store", str(store)]
+
+    interrupted = ChunkVendor(interrupt_on=2)
+    monkeypatch.setattr(providers, "get_provider", lambda *args, **kwargs: interrupted)
+    code, text = run_cli(fetch, capsys, monkeypatch)
+    assert code == 130 and "interrupted: nothing half-written was kept" in text, text
+    assert [len(call) for call in interrupted.calls] == [9, 3]  # 06-17..06-28 (no 06-19), 07-01..07-03
+    after = snapshot(store)
+    assert {name: digest for name, digest in after.items() if not name.startswith(".downloads/")} == before
+    assert [name for name in after if name.startswith(".downloads/")]
+
+    resumed = ChunkVendor()
+    monkeypatch.setattr(providers, "get_provider", lambda *args, **kwargs: resumed)
+    code, text = run_cli(fetch, capsys, monkeypatch)
+    assert code == 0, text
+    assert resumed.calls == [[dt.date(2024, 7, 1), dt.date(2024, 7, 2), dt.date(2024, 7, 3)]]
+    from vwapcli.data.store import BarStore
+
+    fetched = BarStore(store).read_bars("SPY", "2024-06-17", "2024-07-03")
+    assert len(fetched) == 11 * 390 + 210 and set(fetched["close"]) == {600.0}
+    assert symbol_files(snapshot(store), "SPY").keys() == symbol_files(before, "SPY").keys()
+    assert not (store / ".downloads").exists() and not (store / ".lock").exists()
