@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -476,3 +477,67 @@ def test_the_fuzz_store_holds_what_the_corruptions_target(pristine_store: Path) 
         for command in READERS:
             outcome = run(READERS[command](store, out))
             assert outcome.code == 0, (command, outcome.text)
+
+
+# ----- hostile fetch inputs -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CsvDamage:
+    """One change to a clean vendor CSV of SPY bars (three 2024 sessions)."""
+
+    kind: str
+    payload: Any
+
+    def apply(self, frame: Any, path: Path) -> None:
+        frame = frame.copy()
+        if self.kind == "cell":
+            row, column, text = self.payload
+            frame[frame.columns[column % len(frame.columns)]] = frame[frame.columns[column % len(frame.columns)]].astype(object)
+            frame.iat[row % len(frame), column % len(frame.columns)] = text
+        elif self.kind == "drop_column":
+            frame = frame.drop(columns=[frame.columns[self.payload % len(frame.columns)]])
+        elif self.kind == "duplicate_row":
+            frame = pd.concat([frame, frame.iloc[[self.payload % len(frame)]]]).sort_index(kind="stable")
+        elif self.kind == "swap_rows":
+            first, second = (i % len(frame) for i in self.payload)
+            frame.iloc[[first, second]] = frame.iloc[[second, first]].to_numpy()
+        elif self.kind == "naive":
+            frame["ts"] = frame["ts"].dt.tz_localize(None)
+        if self.kind == "bytes":
+            path.write_bytes(self.payload)
+        else:
+            frame.to_csv(path, index=False)
+
+
+csv_damage = st.one_of(
+    st.builds(CsvDamage, st.just("cell"), st.tuples(
+        st.integers(0, 10**4), st.integers(0, 5),
+        st.text(max_size=10) | st.sampled_from(["nan", "inf", "-1", "1e308", "", "2024-03-11 25:00:00+00:00"]),
+    )),
+    st.builds(CsvDamage, st.just("drop_column"), st.integers(0, 5)),
+    st.builds(CsvDamage, st.just("duplicate_row"), st.integers(0, 10**4)),
+    st.builds(CsvDamage, st.just("swap_rows"), st.tuples(st.integers(0, 10**4), st.integers(0, 10**4))),
+    st.builds(CsvDamage, st.just("naive"), st.none()),
+    st.builds(CsvDamage, st.just("bytes"), st.binary(max_size=200)),
+)
+
+
+@settings(FUZZ, max_examples=25)
+@given(damage=csv_damage)
+def test_a_damaged_vendor_file_is_imported_whole_or_refused_with_the_store_untouched(
+    pristine_store: Path, damage: CsvDamage
+) -> None:
+    """``fetch --source csv`` of a damaged SPY file into the store: a clean import, or one
+    line, exit 2 and every store file byte-identical (nothing half-written, no lock left)."""
+    from builders.cli import good_bars
+
+    with store_copy(pristine_store) as (store, out):
+        out.mkdir()
+        damage.apply(good_bars(), out / "SPY.csv")
+        before = snapshot(store)
+        outcome = run(["fetch", "--source", "csv", "--path", str(out / "SPY.csv"), "--store", str(store)])
+        assert_refused_or_ran(outcome)
+        if outcome.code == 2:
+            assert snapshot(store) == before, outcome.text
+        assert not (store / ".lock").exists()
