@@ -29,7 +29,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 
 def _current_umask() -> int:
@@ -221,12 +221,21 @@ def _write_journal(journal: Path, staged: Sequence[tuple[Path | None, Path]]) ->
     atomic_write_bytes(journal, json.dumps(entries).encode())
 
 
+class ForeignJournalError(ValueError):
+    """A publication journal this module did not write (the store turns it into one line)."""
+
+
 def finish_interrupted_publication(journal: Path) -> int:
     """Complete the publication a killed process left in ``journal`` (roll forward).
 
     The journal exists only between "every file staged" and "every file renamed", so each
     temporary it names is either still there (rename it now) or already published; a
     removal is simply done again. Returns the renames and removals completed.
+
+    The journal is a file in a folder the user controls: an entry that is not one this
+    module writes (a path leaving the folder, a temporary not named like a staging file
+    beside its target) is refused with :class:`ForeignJournalError` before anything is renamed,
+    so a hostile journal can never move or delete a file elsewhere.
     """
     journal = Path(journal)
     if not journal.is_file():
@@ -235,15 +244,43 @@ def finish_interrupted_publication(journal: Path) -> int:
         entries = json.loads(journal.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         entries = []  # written atomically, so never half there; unreadable: nothing to finish
+    base = journal.parent
+    if not isinstance(entries, list) or not all(_is_journal_entry(entry) for entry in entries):
+        raise ForeignJournalError(
+            f"{journal}: not a publication journal vwapcli wrote (rule: [[staged temporary or null, "
+            "file]] inside this folder); delete it if no fetch was killed while publishing"
+        )
     done = 0
     for temporary, path in entries:
-        target = journal.parent / path
+        target = base / path
         if temporary is None:
             if target.exists():
                 target.unlink()
                 done += 1
-        elif (journal.parent / temporary).is_file():
-            os.replace(journal.parent / temporary, target)
+        elif (base / temporary).is_file():
+            os.replace(base / temporary, target)
             done += 1
     journal.unlink()
     return done
+
+
+def _is_journal_entry(entry: object) -> bool:
+    """``[temporary | None, path]`` as ``_write_journal`` writes it: relative paths that stay
+    inside the journal's folder, the temporary a staging name beside its target."""
+    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str)):
+        return False
+    temporary, path = entry
+    target = PurePosixPath(path)
+    if target.is_absolute() or ".." in target.parts or not target.parts:
+        return False
+    if temporary is None:
+        return True
+    if not isinstance(temporary, str):
+        return False
+    staged = PurePosixPath(temporary)
+    return (
+        staged.parent == target.parent
+        and staged.name.startswith(f".{target.name}.")
+        and _LEFTOVER.match(staged.name) is not None
+        and staged.name.endswith(".tmp")
+    )

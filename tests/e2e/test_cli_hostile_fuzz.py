@@ -198,6 +198,15 @@ class Corruption:
             raise AssertionError(self.kind)
 
 
+# Journals naming files outside the store (``sentinel`` sits beside it): a fetch must refuse
+# them, never roll them "forward" onto a file elsewhere.
+HOSTILE_JOURNALS = [
+    json.dumps([[None, "../sentinel"]]),
+    json.dumps([[".sentinel.abcdef12.tmp", "../sentinel"]]),
+    json.dumps([["../.sentinel.abcdef12.tmp", "meta.json"]]),
+    json.dumps([[None, "/tmp/vwapcli-fuzz-absent/sentinel"]]),
+]
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
@@ -249,7 +258,8 @@ corruptions = st.one_of(
     # What a fetch SIGKILLed between its renames leaves: reads refuse until a fetch finishes it.
     st.builds(
         Corruption, st.just("journal"), st.just(".publishing.json"),
-        st.sampled_from(["[]", "[[null, \"meta.json\"]]", "{", ""]) | st.text(max_size=20), st.just(True),
+        st.sampled_from(["[]", "[[null, \"meta.json\"]]", "{", "", *HOSTILE_JOURNALS]) | st.text(max_size=20),
+        st.just(True),
     ),
 )
 
@@ -267,6 +277,30 @@ def test_a_corrupt_store_is_refused_in_one_line_or_read_and_never_changed(
     with store_copy(pristine_store) as (store, out):
         corruption.apply(store)
         read_store(store, out, command, must_refuse=corruption.refused)
+
+
+@settings(FUZZ, max_examples=25)
+@given(corruption=corruptions)
+@example(corruption=Corruption("journal", ".publishing.json", HOSTILE_JOURNALS[0], True))  # found: removed ../sentinel
+def test_a_fetch_into_a_corrupt_store_runs_or_refuses_and_never_touches_a_file_outside_it(
+    pristine_store: Path, corruption: Corruption
+) -> None:
+    """A re-fetch of the same synthetic SPY into the corrupt store: a clean run, or one line,
+    exit 2 and the store byte-identical; the file beside the store is never touched."""
+    with store_copy(pristine_store) as (store, out):
+        sentinel = store.parent / "sentinel"
+        sentinel.write_text("outside the store")
+        corruption.apply(store)
+        before = snapshot(store)
+        outcome = run([
+            "fetch", "--source", "synthetic", "--symbols", "SPY", "--start", "2023-12-20", "--end", "2024-01-10",
+            "--store", str(store),
+        ])
+        assert_refused_or_ran(outcome)
+        if outcome.code == 2:
+            assert snapshot(store) == before, outcome.text
+        assert sentinel.read_text() == "outside the store"
+        assert not (store / ".lock").exists()
 
 
 # ----- hostile configs ---------------------------------------------------------------

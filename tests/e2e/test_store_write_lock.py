@@ -132,3 +132,18 @@ def test_the_next_fetch_finishes_the_publication_and_reads_work_again(
     assert not [p for p in store.rglob(".*") if p.is_file()]
     code, text = run_cli(["store", "info", "--store", str(store)], capsys, monkeypatch)
     assert code == 0 and "SPY" in text and "QQQ" in text, text
+
+
+def test_a_hostile_journal_is_refused_by_the_next_fetch_and_no_file_outside_the_store_is_touched(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``.publishing.json`` naming a file outside the store (to remove it) is not rolled
+    forward: one line, exit 2, the outside file and the store unchanged."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (store / ".publishing.json").write_text(json.dumps([[None, "../victim.txt"]]))
+    before = snapshot(store)
+    code, text = run_cli(fetch_args(store, seed=8), capsys, monkeypatch)
+    assert_one_line_failure(code, text, "not a publication journal")
+    assert victim.read_text() == "keep me"
+    assert snapshot(store) == before

@@ -32,6 +32,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from vwapcli.atomic_write import (
+    ForeignJournalError,
     atomic_write,
     atomic_write_all,
     finish_interrupted_publication,
@@ -439,7 +440,10 @@ class BarStore:
         interrupted earlier run left behind (hidden temporaries). Returns the paths removed."""
         if self.root.exists() and not self.root.is_dir():
             raise StoreError(f"{self.root}: the store path is a file (rule: a bar store is a folder)")
-        finish_interrupted_publication(self.journal_path)
+        try:
+            finish_interrupted_publication(self.journal_path)
+        except ForeignJournalError as error:
+            raise StoreError(str(error)) from None
         self._read_meta()
         return remove_leftovers(self.root)
 
