@@ -287,7 +287,7 @@ def test_a_fetch_into_a_corrupt_store_runs_or_refuses_and_never_touches_a_file_o
 ) -> None:
     """A re-fetch of the same synthetic SPY into the corrupt store: a clean run, or one line,
     exit 2 and the store byte-identical; the file beside the store is never touched."""
-    with store_copy(pristine_store) as (store, out):
+    with store_copy(pristine_store) as (store, _out):
         sentinel = store.parent / "sentinel"
         sentinel.write_text("outside the store")
         corruption.apply(store)
