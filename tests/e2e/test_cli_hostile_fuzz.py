@@ -11,6 +11,17 @@ way the example says. Whatever the input, the CLI must:
 - leave every file of the store byte-identical (sha256 of each file, hidden ones
   included: a read never writes, not even a recovery) and create no output on refusal.
 
+Properties: a corrupt store read by backtest / signals / store info (truncated, garbage
+or byte-flipped year files, one naive year among UTC ones, other timestamp units and zone
+labels, an IV-index file where bars belong, an overlapping second part, a folder where a
+file belongs, a truncated IV index, meta.json deleted / garbage / any JSON / wrong types
+at any node, an unfinished or hostile ``.publishing.json``, a stale ``.lock``); a fetch
+into such a store (a file beside the store is never touched); a damaged vendor CSV
+(garbage cells, dropped columns, duplicated or swapped rows, naive times, random bytes);
+configs with NaN/inf/1e400 in any numeric field, a list or mapping for any value, an
+unknown key in any block, any scalar (wrong type, huge, negative, odd text) in any
+field, YAML alias chains; hostile --start/--end, --symbols, --only/--enable values.
+
 The property bodies never compute an expected value from the code under test: the
 expected outcome of each corruption is stated from the rules (SPEC 3.3, issue 12).
 Sizes are kept small (max_examples 25-40, no deadline) so the module runs in well
