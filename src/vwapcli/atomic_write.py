@@ -20,13 +20,16 @@ through its renames is completed from its journal (:func:`finish_interrupted_pub
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import tempfile
-from collections.abc import Callable, Sequence
-from pathlib import Path
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path, PurePosixPath
 
 
 def _current_umask() -> int:
@@ -126,9 +129,10 @@ def atomic_write_all(
     Stage: each ``write(temporary)`` fills a hidden sibling of its path (folders created
     as needed). Publish: each temporary replaces its path, the old file kept aside first;
     a ``None`` writer removes its path (kept aside the same way).
-    On any failure, Ctrl-C included, files already published are put back (or removed
-    when they were new), every temporary and every folder this call created is removed,
-    and the exception propagates.
+    On any failure, Ctrl-C while staging included, files already published are put back
+    (or removed when they were new), every temporary and every folder this call created
+    is removed, and the exception propagates. A Ctrl-C once everything is staged waits
+    for the renames and their cleanup (:func:`ctrl_c_deferred`), then propagates.
 
     SIGKILL skips all of that. With a ``journal`` path, the list of renames is written
     there (atomically) once everything is staged and removed once all are done, so
@@ -137,48 +141,73 @@ def atomic_write_all(
     created: list[Path] = []
     staged: list[tuple[Path | None, Path]] = []
     published: list[tuple[Path, Path | None]] = []
-    try:
-        for path, write in files:
-            path = Path(path)
-            if write is None:
-                staged.append((None, path))
-                continue
-            created.extend(_new_folders(path.parent))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            staged.append((_stage(path, write), path))
-        if journal is not None:
-            _write_journal(journal, staged)
-        for temporary, path in staged:
-            if temporary is None and not path.exists():
-                continue
-            published.append((path, _keep_copy(path) if path.exists() else None))
-            if temporary is None:
-                path.unlink()
-            else:
-                os.replace(temporary, path)
-    except BaseException:
-        for path, backup in reversed(published):
-            if backup is not None:
-                os.replace(backup, path)
-                # rename() between two links of one file (the failure came before this
-                # path was replaced) does nothing: the backup name is still there.
-                backup.unlink(missing_ok=True)
-            else:
-                path.unlink(missing_ok=True)
-        for temporary, _ in staged:
-            if temporary is not None:
-                temporary.unlink(missing_ok=True)
-        for folder in reversed(created):
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
+    with contextlib.ExitStack() as renaming:
+        try:
+            for path, write in files:
+                path = Path(path)
+                if write is None:
+                    staged.append((None, path))
+                    continue
+                created.extend(_new_folders(path.parent))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                staged.append((_stage(path, write), path))
+            # From here on the work is a few renames: Ctrl-C waits for them (and for the
+            # cleanup), so it never lands between two of them nor strands a .old copy.
+            renaming.enter_context(ctrl_c_deferred())
+            if journal is not None:
+                _write_journal(journal, staged)
+            for temporary, path in staged:
+                if temporary is None and not path.exists():
+                    continue
+                published.append((path, _keep_copy(path) if path.exists() else None))
+                if temporary is None:
+                    path.unlink()
+                else:
+                    os.replace(temporary, path)
+        except BaseException:
+            for path, backup in reversed(published):
+                if backup is not None:
+                    os.replace(backup, path)
+                    # rename() between two links of one file (the failure came before this
+                    # path was replaced) does nothing: the backup name is still there.
+                    backup.unlink(missing_ok=True)
+                else:
+                    path.unlink(missing_ok=True)
+            for temporary, _ in staged:
+                if temporary is not None:
+                    temporary.unlink(missing_ok=True)
+            for folder in reversed(created):
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+            if journal is not None:
+                journal.unlink(missing_ok=True)
+            raise
         if journal is not None:
             journal.unlink(missing_ok=True)
-        raise
-    if journal is not None:
-        journal.unlink(missing_ok=True)
-    for _, backup in published:
-        if backup is not None:
-            backup.unlink(missing_ok=True)
+        for _, backup in published:
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def ctrl_c_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block is done, then
+    raise it: for short critical sections (a publication's renames) that must finish once
+    begun. Only the main thread receives signals; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        if callable(previous):
+            previous(signal.SIGINT, None)
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
 
 
 def _write_journal(journal: Path, staged: Sequence[tuple[Path | None, Path]]) -> None:
@@ -192,12 +221,21 @@ def _write_journal(journal: Path, staged: Sequence[tuple[Path | None, Path]]) ->
     atomic_write_bytes(journal, json.dumps(entries).encode())
 
 
+class ForeignJournalError(ValueError):
+    """A publication journal this module did not write (the store turns it into one line)."""
+
+
 def finish_interrupted_publication(journal: Path) -> int:
     """Complete the publication a killed process left in ``journal`` (roll forward).
 
     The journal exists only between "every file staged" and "every file renamed", so each
     temporary it names is either still there (rename it now) or already published; a
     removal is simply done again. Returns the renames and removals completed.
+
+    The journal is a file in a folder the user controls: an entry that is not one this
+    module writes (a path leaving the folder, a temporary not named like a staging file
+    beside its target) is refused with :class:`ForeignJournalError` before anything is renamed,
+    so a hostile journal can never move or delete a file elsewhere.
     """
     journal = Path(journal)
     if not journal.is_file():
@@ -206,15 +244,43 @@ def finish_interrupted_publication(journal: Path) -> int:
         entries = json.loads(journal.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         entries = []  # written atomically, so never half there; unreadable: nothing to finish
+    base = journal.parent
+    if not isinstance(entries, list) or not all(_is_journal_entry(entry) for entry in entries):
+        raise ForeignJournalError(
+            f"{journal}: not a publication journal vwapcli wrote (rule: [[staged temporary or null, "
+            "file]] inside this folder); delete it if no fetch was killed while publishing"
+        )
     done = 0
     for temporary, path in entries:
-        target = journal.parent / path
+        target = base / path
         if temporary is None:
             if target.exists():
                 target.unlink()
                 done += 1
-        elif (journal.parent / temporary).is_file():
-            os.replace(journal.parent / temporary, target)
+        elif (base / temporary).is_file():
+            os.replace(base / temporary, target)
             done += 1
     journal.unlink()
     return done
+
+
+def _is_journal_entry(entry: object) -> bool:
+    """``[temporary | None, path]`` as ``_write_journal`` writes it: relative paths that stay
+    inside the journal's folder, the temporary a staging name beside its target."""
+    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str)):
+        return False
+    temporary, path = entry
+    target = PurePosixPath(path)
+    if target.is_absolute() or ".." in target.parts or not target.parts:
+        return False
+    if temporary is None:
+        return True
+    if not isinstance(temporary, str):
+        return False
+    staged = PurePosixPath(temporary)
+    return (
+        staged.parent == target.parent
+        and staged.name.startswith(f".{target.name}.")
+        and _LEFTOVER.match(staged.name) is not None
+        and staged.name.endswith(".tmp")
+    )

@@ -24,7 +24,7 @@ from rich.markup import escape
 
 from vwapcli import __version__
 from vwapcli.env import Env
-from vwapcli.errors import ExitStatus, MissingExtraError, PathAccessError, VwapcliError
+from vwapcli.errors import ArgumentError, ExitStatus, MissingExtraError, PathAccessError, VwapcliError
 
 if TYPE_CHECKING:
     from vwapcli.app_config import StrategyChoice
@@ -118,19 +118,27 @@ def _global_options(
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
+# Dates a bar timestamp (nanoseconds since 1970, int64) can hold, with room to spare: a
+# year 0309 or 9999 would overflow deep inside pandas instead of failing here (issue 12).
+DATE_BOUNDS = (dt.date(1900, 1, 1), dt.date(2199, 12, 31))
+
+
 def _parse_date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+        raise ArgumentError(f"{option} {value!r} is not a date (rule: YYYY-MM-DD)") from None
+    if not DATE_BOUNDS[0] <= day <= DATE_BOUNDS[1]:
+        raise ArgumentError(f"{option} {day} is out of range (rule: a date from {DATE_BOUNDS[0]} to {DATE_BOUNDS[1]})")
+    return day
 
 
 def _date_range(start: str | None, end: str | None) -> tuple[dt.date | None, dt.date | None]:
     first, last = _parse_date(start, "--start"), _parse_date(end, "--end")
     if first is not None and last is not None and first > last:
-        raise typer.BadParameter(f"--start {first} is after --end {last}", param_hint="--start/--end")
+        raise ArgumentError(f"--start {first} is after --end {last} (rule: start <= end)")
     return first, last
 
 
@@ -142,7 +150,7 @@ def _symbols(first: list[str] | None, ctx: typer.Context) -> list[str]:
         for symbol in item.replace(",", " ").split():
             symbol = symbol.upper()
             if not SYMBOL_PATTERN.match(symbol):
-                raise typer.BadParameter(f"{symbol!r} is not a ticker symbol", param_hint="--symbols")
+                raise ArgumentError(f"--symbols {symbol!r} is not a ticker symbol (rule: a letter, then up to 9 letters, digits, '.' or '-')")
             if symbol not in symbols:
                 symbols.append(symbol)
     return symbols
@@ -162,7 +170,7 @@ EnableOption = Annotated[list[str] | None, typer.Option("--enable", help="Turn t
 
 def _check_only_enable(only: str | None, enable: list[str] | None) -> None:
     if only and enable:
-        raise typer.BadParameter("use --only NAME or --enable NAME, not both", param_hint="--only/--enable")
+        raise ArgumentError("use --only NAME or --enable NAME, not both")
 
 
 @app.command(context_settings=MULTI_VALUE)
@@ -460,7 +468,11 @@ def main() -> None:
     # A short-lived CLI: fewer GC passes over numba's many objects, and none at teardown
     # (measured ~0.3 s per command on a 10-year backtest).
     gc.set_threshold(100_000, 50, 100)
-    session = CliSession()
+    try:
+        session = CliSession()
+    except KeyboardInterrupt:  # Ctrl-C before the handlers below are in place
+        Env.for_terminal().error_console.print(INTERRUPTED_LINE)
+        sys.exit(ExitStatus.INTERRUPTED)
     try:
         # Not standalone: a usage error reaches us and prints as one line, not Typer's box.
         status = app(obj=session, standalone_mode=False)

@@ -29,6 +29,11 @@ class VwapcliError(Exception):
     exit_code: ExitStatus = ExitStatus.USER_ERROR
 
 
+class ArgumentError(VwapcliError):
+    """A command-line value breaks a rule (the option, the value and the rule), in one line
+    rather than a usage box."""
+
+
 class ConfigError(VwapcliError):
     """A config file is unreadable or a value breaks a rule (field path + reason)."""
 

@@ -13,6 +13,9 @@ import datetime as dt
 import hashlib
 import json
 import os
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -282,6 +285,7 @@ def test_a_fetch_killed_before_any_of_its_renames_is_whole_after_the_next_run_re
     import sys
 
     from vwapcli.data.store import BarStore
+    from vwapcli.data.store_lock import store_write_lock
 
     reference = fetched(tmp_path / "reference", 2, capsys, monkeypatch)
     before = fetched(tmp_path / "before", 1, capsys, monkeypatch)
@@ -300,7 +304,8 @@ def test_a_fetch_killed_before_any_of_its_renames_is_whole_after_the_next_run_re
     for kill_at, store, child in children:
         code = child.wait(timeout=120)
         assert code == (0 if kill_at == 11 else -9), (kill_at, code)
-        BarStore(store).prepare_for_write()
+        with store_write_lock(store):  # as the next fetch does: take over the stale lock, recover
+            BarStore(store).prepare_for_write()
         files, entries = snapshot(store), meta(store)
         seen = []
         for symbol in ("SPY", "QQQ"):
@@ -316,3 +321,185 @@ def test_a_fetch_killed_before_any_of_its_renames_is_whole_after_the_next_run_re
         outcomes.append(tuple(seen))
     # The kills landed at different moments: all three legal states occur.
     assert set(outcomes) == {("before", "before"), ("after", "before"), ("after", "after")}
+
+
+INTERRUPT_CHILD = """
+import os, signal, sys
+import vwapcli.cli as cli
+store = os.path.realpath(os.environ["VWAPCLI_TEST_STORE"])
+at, calls, real_replace = int(os.environ["VWAPCLI_TEST_SIGINT_AT"]), [0], os.replace
+
+def replace(source, destination):
+    if os.path.realpath(destination).startswith(store + os.sep):
+        calls[0] += 1
+        if calls[0] == at:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: KeyboardInterrupt before this rename
+    real_replace(source, destination)
+
+os.replace = replace
+real_app = cli.app
+
+def app(*args, **kwargs):  # the marker comes from inside main()'s handlers
+    print("in main", flush=True)
+    return real_app(*args, **kwargs)
+
+cli.app = app
+sys.argv = ["vwapcli", *sys.argv[1:]]
+cli.main()
+"""
+
+FOUR = ("SPY", "QQQ", "IWM", "DIA")
+
+
+def wait_for(condition: Callable[[], bool], child: subprocess.Popen[str], timeout: float = 60.0) -> None:
+    """Poll (1 ms) until ``condition`` holds or the child has exited."""
+    deadline = time.monotonic() + timeout
+    while child.poll() is None and time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except OSError:
+            pass  # a file renamed away between listing and reading
+        time.sleep(0.001)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["rename-1", "rename-4", "rename-8", "rename-14", "after-0.0s", "after-0.5s", "first-temporary", "first-publication"],
+)
+def test_ctrl_c_at_any_moment_prints_the_interrupted_line_and_leaves_each_symbol_whole(
+    moment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real SIGINT into a ``vwapcli fetch`` subprocess re-fetching four symbols (seed 2 over
+    a seed-1 store): either sent by the process to itself just before its k-th store rename
+    (each symbol publishes 2 year files, the IV index, meta.json and the journal: 5
+    renames), or sent from outside: some time after ``main()`` started, as soon as the first
+    staging temporary appears in the store, or as soon as meta.json changes (the first
+    symbol is published). Afterwards, with no
+    recovery run: exit 130 and the "interrupted" line (or exit 0 if the fetch had already
+    finished), every symbol wholly its seed-1 self or its seed-2 reference (metadata entry
+    included), complete symbols a prefix of the fetch order, no hidden file (temporary,
+    journal, lock) left, and the store readable at once."""
+    import shutil
+    import signal
+    import sys
+
+    def four(root: Path, seed: int) -> Path:
+        code, text = run_cli(fetch_args(root, seed, *FOUR), capsys, monkeypatch)
+        assert code == 0, text
+        return root
+
+    reference, before = four(tmp_path / "reference", 2), four(tmp_path / "before", 1)
+    states = {"before": (snapshot(before), meta(before)), "after": (snapshot(reference), meta(reference))}
+    store = tmp_path / "store"
+    shutil.copytree(before, store)
+    at = int(moment.removeprefix("rename-")) if moment.startswith("rename-") else 0
+    env = {**os.environ, "VWAPCLI_TEST_SIGINT_AT": str(at), "VWAPCLI_TEST_STORE": str(store)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPT_CHILD, *fetch_args(store, 2, *FOUR)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert child.stdout is not None and child.stdout.readline().strip() == "in main"
+    if moment.startswith("after-"):
+        time.sleep(float(moment.removeprefix("after-").removesuffix("s")))
+    elif moment == "first-temporary":
+        wait_for(lambda: any(p.name.endswith(".tmp") for p in store.rglob(".*")), child)
+    elif moment == "first-publication":
+        wait_for(lambda: (store / "meta.json").read_bytes() != (before / "meta.json").read_bytes(), child)
+    if not at:
+        child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    if at:
+        assert child.returncode == 130, (child.returncode, out, err)
+    assert child.returncode in (0, 130), (child.returncode, out, err)
+    if child.returncode == 130:
+        assert "interrupted: nothing half-written was kept" in err and "Traceback" not in err, err
+    files, entries = snapshot(store), meta(store)
+    seen = []
+    for symbol in FOUR:
+        matches = [
+            name for name, (state_files, state_meta) in states.items()
+            if symbol_files(files, symbol) == symbol_files(state_files, symbol)
+            and entries["symbols"][symbol] == state_meta["symbols"][symbol]
+        ]
+        assert len(matches) == 1, (moment, symbol, matches, sorted(symbol_files(files, symbol)))
+        seen.append(matches[0])
+    done = seen.count("after")
+    assert seen == ["after"] * done + ["before"] * (len(FOUR) - done), (moment, seen)
+    if child.returncode == 0:
+        assert done == len(FOUR)
+    if at:  # the k-th rename is in symbol (k - 1) // 5 + 1, whose renames finish before Ctrl-C acts
+        assert done == (at - 1) // 5 + 1, (moment, seen)
+    assert not [name for name in files if any(part.startswith(".") for part in Path(name).parts)], files
+    code, text = run_cli(["store", "info", "--store", str(store)], capsys, monkeypatch)
+    assert code == 0, text
+
+
+class ChunkVendor:
+    """A provider serving 390 flat regular-session bars per requested date; Ctrl-C on the
+    ``interrupt_on``-th request (the user pressing it during a long paced download)."""
+
+    name = "fakevendor"
+    requires_key: tuple[str, ...] = ("FAKEVENDOR_KEY",)
+    adjustment = "raw"
+
+    def __init__(self, interrupt_on: int | None = None) -> None:
+        self.calls: list[list[dt.date]] = []
+        self.interrupt_on = interrupt_on
+
+    def fetch_bars(self, symbol: str, session_dates: list[dt.date], timeframe: str = "1m") -> pd.DataFrame:
+        self.calls.append(list(session_dates))
+        if len(self.calls) == self.interrupt_on:
+            raise KeyboardInterrupt
+        frames = []
+        for day in session_dates:
+            start = pd.Timestamp.combine(day, dt.time(9, 30)).tz_localize("America/New_York").tz_convert("UTC")
+            frames.append(pd.DataFrame({
+                "ts": pd.date_range(start, periods=390, freq="1min"), "open": 600.0, "high": 600.5, "low": 599.5,
+                "close": 600.0, "volume": 100.0,
+            }))
+        return pd.concat(frames, ignore_index=True)
+
+
+def test_ctrl_c_during_a_provider_download_publishes_nothing_and_the_rerun_downloads_only_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store holds synthetic SPY for 2024-06-03..06-14. ``fetch --source polygon`` (a fake
+    vendor in its place) of 06-03..07-03 asks for 06-17..06-28, then 07-01..07-03, and Ctrl-C
+    lands in the second request: exit 130 with the interrupted line, every store file
+    byte-identical (only the hidden download staging holds the June chunk). The rerun
+    requests July only and publishes 06-17..07-03: 12 sessions (06-19 is a holiday), 11 x 390
+    bars + 210 on 07-03 (a 13:00 close: the vendor's later bars are dropped), all at 600."""
+    import vwapcli.data.providers as providers
+
+    store = tmp_path / "store"
+    code, text = run_cli(
+        ["fetch", "--source", "synthetic", "--symbols", "SPY", "--start", "2024-06-03", "--end", "2024-06-14",
+         "--store", str(store)], capsys, monkeypatch,
+    )
+    assert code == 0, text
+    before = snapshot(store)
+    monkeypatch.setenv("FAKEVENDOR_KEY", "FAKE-KEY")
+    fetch = ["fetch", "--source", "polygon", "--symbols", "SPY", "--start", "2024-06-03", "--end", "2024-07-03",
+             "--store", str(store)]
+
+    interrupted = ChunkVendor(interrupt_on=2)
+    monkeypatch.setattr(providers, "get_provider", lambda *args, **kwargs: interrupted)
+    code, text = run_cli(fetch, capsys, monkeypatch)
+    assert code == 130 and "interrupted: nothing half-written was kept" in text, text
+    assert [len(call) for call in interrupted.calls] == [9, 3]  # 06-17..06-28 (no 06-19), 07-01..07-03
+    after = snapshot(store)
+    assert {name: digest for name, digest in after.items() if not name.startswith(".downloads/")} == before
+    assert [name for name in after if name.startswith(".downloads/")]
+
+    resumed = ChunkVendor()
+    monkeypatch.setattr(providers, "get_provider", lambda *args, **kwargs: resumed)
+    code, text = run_cli(fetch, capsys, monkeypatch)
+    assert code == 0, text
+    assert resumed.calls == [[dt.date(2024, 7, 1), dt.date(2024, 7, 2), dt.date(2024, 7, 3)]]
+    from vwapcli.data.store import BarStore
+
+    fetched = BarStore(store).read_bars("SPY", "2024-06-17", "2024-07-03")
+    assert len(fetched) == 11 * 390 + 210 and set(fetched["close"]) == {600.0}
+    assert symbol_files(snapshot(store), "SPY").keys() == symbol_files(before, "SPY").keys()
+    assert not (store / ".downloads").exists() and not (store / ".lock").exists()

@@ -143,3 +143,68 @@ def test_leftover_temporaries_and_rollback_copies_are_removed_and_data_files_kep
         path.write_text("x")
     assert remove_leftovers(tmp_path) == sorted(debris)
     assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == sorted(data)
+
+
+def test_ctrl_c_inside_a_deferred_block_is_raised_only_when_the_block_is_done() -> None:
+    import os
+    import signal
+
+    from vwapcli.atomic_write import ctrl_c_deferred
+
+    finished = []
+    with pytest.raises(KeyboardInterrupt), ctrl_c_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        finished.append("renames done")
+    assert finished == ["renames done"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [[None, "../victim.txt"]],
+        [[".victim.txt.abcdef12.tmp", "../victim.txt"]],
+        [["../.victim.txt.abcdef12.tmp", "victim.txt"]],
+        [[None, "/tmp/victim.txt"]],
+        [["elsewhere.bin", "victim.txt"]],
+        {"not": "a list"},
+        [[1, 2]],
+    ],
+    ids=["remove-outside", "rename-outside", "temporary-outside", "absolute", "not-a-staging-name", "object", "numbers"],
+)
+def test_a_journal_it_did_not_write_is_refused_and_nothing_is_moved_or_removed(tmp_path: Path, entries: object) -> None:
+    """A hostile ``.publishing.json`` must never reach a file outside the store."""
+    import json
+
+    from vwapcli.atomic_write import ForeignJournalError, finish_interrupted_publication
+
+    store = tmp_path / "store"
+    store.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (store / ".victim.txt.abcdef12.tmp").write_text("staged")
+    (store / "elsewhere.bin").write_text("other")
+    journal = store / ".publishing.json"
+    journal.write_text(json.dumps(entries))
+    with pytest.raises(ForeignJournalError, match="not a publication journal"):
+        finish_interrupted_publication(journal)
+    assert victim.read_text() == "keep me"
+    assert journal.exists() and (store / "elsewhere.bin").read_text() == "other"
+
+
+def test_a_journal_it_wrote_is_rolled_forward(tmp_path: Path) -> None:
+    import json
+
+    from vwapcli.atomic_write import finish_interrupted_publication
+
+    folder = tmp_path / "bars" / "year=2024"
+    folder.mkdir(parents=True)
+    (folder / "part-0.parquet").write_text("old")
+    (folder / ".part-0.parquet.abcdef12.tmp").write_text("new")
+    (tmp_path / "gone.json").write_text("x")
+    journal = tmp_path / ".publishing.json"
+    journal.write_text(json.dumps([["bars/year=2024/.part-0.parquet.abcdef12.tmp", "bars/year=2024/part-0.parquet"],
+                                   [None, "gone.json"]]))
+    assert finish_interrupted_publication(journal) == 2
+    assert (folder / "part-0.parquet").read_text() == "new"
+    assert not (tmp_path / "gone.json").exists() and not journal.exists()

@@ -27,6 +27,7 @@ from vwapcli.data.option_quotes import write_option_quotes
 from vwapcli.data.sample import SAMPLE_PROVENANCE, SAMPLE_SYMBOLS, write_sample
 from vwapcli.data.sessions import DateLike, SessionCalendar, as_date, assign_sessions
 from vwapcli.data.store import BarStore, fetchable_timeframe_ns, normalize_symbol
+from vwapcli.data.store_lock import store_write_lock
 from vwapcli.data.synthetic import generate_market, synthetic_provenance
 from vwapcli.env import Env
 from vwapcli.errors import ProviderError, StoreError
@@ -129,7 +130,9 @@ def run_fetch(request: FetchRequest, env: Env) -> list[FetchSummaryRow]:
     All or nothing (issue 12): every argument is checked and the store proven writable
     before the first byte is written, and each symbol is published whole with its
     metadata entry, so a failure or Ctrl-C leaves the store as before or as after the
-    last complete symbol. Leftovers of an interrupted earlier run are removed first.
+    last complete symbol. Leftovers of an interrupted earlier run are removed first, and
+    the store's write lock is held throughout, so two fetches into one store never
+    interleave (the second is refused in one line).
     """
     kind = request.source.strip().lower()
     if not (request.option_quotes and kind in QUOTE_FILE_SOURCES):
@@ -141,8 +144,16 @@ def run_fetch(request: FetchRequest, env: Env) -> list[FetchSummaryRow]:
     _refuse_ignored_timeframe(request, kind)
     if request.start is not None or request.end is not None:
         job.calendar.require_sessions(request.start, request.end)
-    if not request.dry_run:
+    if request.dry_run:
+        return _run_job(job)
+    # One writer per store (data.store_lock); readers are never blocked by it.
+    with store_write_lock(job.store.root):
         job.store.prepare_for_write()
+        return _run_job(job)
+
+
+def _run_job(job: FetchJob) -> list[FetchSummaryRow]:
+    request, kind, env = job.request, job.kind, job.env
     if request.option_quotes and kind in QUOTE_FILE_SOURCES:
         _import_option_quote_files(job)
         return []

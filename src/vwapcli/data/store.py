@@ -32,6 +32,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from vwapcli.atomic_write import (
+    ForeignJournalError,
     atomic_write,
     atomic_write_all,
     finish_interrupted_publication,
@@ -105,6 +106,27 @@ def _add_provenance(meta: dict[str, Any], symbol: str, key: tuple[str, ...], pro
     if provenance not in sources:
         sources.append(provenance)
     node[key[-1]] = sources
+
+
+def _misshapen_meta_entry(symbols: dict[str, Any]) -> str | None:
+    """The first ``meta.json`` node not of the shape the store writes, or None: a hand-edited
+    or foreign file is refused in one line instead of failing deep in a read (issue 12)."""
+
+    def is_sources(value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+    for symbol, entry in symbols.items():
+        if not isinstance(entry, dict):
+            return f"symbols.{symbol}"
+        bars = entry.get("bars", {})
+        if not isinstance(bars, dict):
+            return f"symbols.{symbol}.bars"
+        for timeframe, sources in bars.items():
+            if not is_sources(sources):
+                return f"symbols.{symbol}.bars.{timeframe}"
+        if not is_sources(entry.get("iv_index", [])):
+            return f"symbols.{symbol}.iv_index"
+    return None
 
 
 def bars_table(df: pd.DataFrame) -> pa.Table:
@@ -183,6 +205,9 @@ class BarStore:
         folder = self.symbol_dir(symbol, timeframe)
         if not folder.is_dir():
             return []
+        for odd in folder.glob("year=*/*.parquet"):
+            if not odd.is_file():  # a scan would skip it: that year would vanish without a word
+                raise DataValidationError(f"{odd}: not a file (rule: a year partition holds Parquet files)")
         # An explicit schema stops dataset discovery from opening (inspecting) any file.
         dataset = ds.dataset(
             folder,
@@ -221,6 +246,16 @@ class BarStore:
         """True when the store folder is missing or holds no bar file at all."""
         return not self.bars_root.is_dir() or not any(self.bars_root.glob(f"timeframe=*/symbol=*/year=*/{_PART_FILE}"))
 
+    def refuse_unfinished_publication(self) -> None:
+        """Reads refuse a store whose last publication a killed fetch left half-renamed
+        (its journal is still there): some files may be new and some old. Finishing it is
+        a write, which a read must not do, so the fix is the next fetch (issue 12)."""
+        if self.journal_path.exists():
+            raise StoreError(
+                f"{self.root}: a fetch was killed while publishing ({self.journal_path.name} is still there); "
+                "run vwapcli fetch into this store again to finish it"
+            )
+
     # ----- bars ---------------------------------------------------------------------
     def _read_file(self, path: Path) -> pd.DataFrame:
         clean, _ = validate_bars(read_parquet_file(path), str(path))
@@ -258,6 +293,7 @@ class BarStore:
         finds anything wrong (or a file will not scan) are the files read one by one, so
         the error names the file and row it is in.
         """
+        self.refuse_unfinished_publication()
         lo, hi = _day_bounds_ns(start, end)
         files = self.bar_files(symbol, timeframe, start, end)
         result = scan_bar_files(files)
@@ -290,12 +326,16 @@ class BarStore:
         replace_start: DateLike | None = None,
         replace_end: DateLike | None = None,
         iv_index: pd.DataFrame | pd.Series | None = None,
+        replace_dates: Iterable[dt.date] | None = None,
     ) -> WriteResult:
         """Validate and store bars, replacing every stored bar in the dates they cover.
 
         The replaced window is the New York dates from ``replace_start`` (default: the first
         new bar's date) through ``replace_end`` (default: the last new bar's date), widened
-        to include every new bar. Old bars outside the window stay. Nothing is written when
+        to include every new bar. Old bars outside the window stay. With ``replace_dates``
+        only those dates (and the new bars' own) are replaced, so one write can fill the
+        gaps of a series and keep the sessions between them (a provider fetch publishing
+        a symbol's missing sessions at once). Nothing is written when
         validation fails (``source`` names the input in the error). Idempotent: writing the
         same bars twice leaves the same files, byte for byte.
 
@@ -309,7 +349,9 @@ class BarStore:
         clean, dropped = validate_bars(df, source or f"{symbol} {timeframe} bars", repair=repair)
         bar_files: list[tuple[Path, Callable[[Path], object] | None]] = []
         if not clean.empty:
-            bar_files, replaced_everything = self._plan_bar_files(symbol, clean, timeframe, replace_start, replace_end)
+            bar_files, replaced_everything = self._plan_bar_files(
+                symbol, clean, timeframe, replace_start, replace_end, replace_dates
+            )
             _add_provenance(meta, symbol, ("bars", timeframe), provenance, replaced_everything)
         files = list(bar_files)
         if iv_index is not None:
@@ -336,6 +378,7 @@ class BarStore:
         timeframe: str,
         replace_start: DateLike | None,
         replace_end: DateLike | None,
+        replace_dates: Iterable[dt.date] | None = None,
     ) -> tuple[list[tuple[Path, Callable[[Path], object] | None]], bool]:
         """Every year file the write changes (``None``: the year is emptied, remove it), and
         whether the new bars replace everything stored for the symbol. Reads and validates
@@ -349,6 +392,12 @@ class BarStore:
         if replace_end is not None:
             last_day = max(last_day, as_date(replace_end))
         span_lo, span_hi = np.datetime64(first_day, "D"), np.datetime64(last_day, "D")
+        replaced: np.ndarray | None = None
+        if replace_dates is not None:
+            listed = np.array([np.datetime64(as_date(day), "D") for day in replace_dates], dtype="datetime64[D]")
+            replaced = np.union1d(listed, np.unique(dates))
+            span_lo, span_hi = replaced[0], replaced[-1]
+            first_day, last_day = span_lo.astype(dt.date), span_hi.astype(dt.date)
         years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
 
         files: list[tuple[Path, Callable[[Path], object] | None]] = []
@@ -359,8 +408,13 @@ class BarStore:
             if path.exists():
                 old = self._read_file(path)
                 old_dates = new_york_dates(_ts_ns(old))
-                old_keep = old[(old_dates < span_lo) | (old_dates > span_hi)]
+                if replaced is None:
+                    old_keep = old[(old_dates < span_lo) | (old_dates > span_hi)]
+                else:
+                    old_keep = old[~np.isin(old_dates, replaced)]
                 old_rows_kept += old_keep.shape[0]
+                if replaced is not None and new_part.empty and old_keep.shape[0] == old.shape[0]:
+                    continue  # a year between the gaps: nothing in it changes
                 merged = pd.concat([old_keep, new_part], ignore_index=True).sort_values("ts", kind="stable")
                 files.append((path, _parquet_writer(merged.reset_index(drop=True)) if not merged.empty else None))
             elif not new_part.empty:
@@ -386,12 +440,16 @@ class BarStore:
         interrupted earlier run left behind (hidden temporaries). Returns the paths removed."""
         if self.root.exists() and not self.root.is_dir():
             raise StoreError(f"{self.root}: the store path is a file (rule: a bar store is a folder)")
-        finish_interrupted_publication(self.journal_path)
+        try:
+            finish_interrupted_publication(self.journal_path)
+        except ForeignJournalError as error:
+            raise StoreError(str(error)) from None
         self._read_meta()
         return remove_leftovers(self.root)
 
     def date_range(self, symbol: str, timeframe: str = "1m") -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """(first bar start, last bar start) stored for ``symbol``, or None when it has no bars."""
+        self.refuse_unfinished_publication()
         files = self.bar_files(symbol, timeframe)
         if not files:
             return None
@@ -485,6 +543,7 @@ class BarStore:
 
     def read_iv_index(self, symbol: str) -> pd.Series:
         """Daily IV index: Series named ``iv_index`` on a DatetimeIndex ``session_date`` (midnight, naive)."""
+        self.refuse_unfinished_publication()
         path = self.iv_path(symbol)
         if not path.is_file():
             raise StoreError(f"{self.root}: no IV index for {normalize_symbol(symbol)} (expected {path})")
@@ -506,6 +565,13 @@ class BarStore:
             raise StoreError(f"{self.meta_path}: unreadable store metadata ({error})") from None
         if not isinstance(meta, dict) or not isinstance(meta.setdefault("symbols", {}), dict):
             raise StoreError(f"{self.meta_path}: unreadable store metadata (rule: an object with a 'symbols' object)")
+        where = _misshapen_meta_entry(meta["symbols"])
+        if where is not None:
+            raise StoreError(
+                f"{self.meta_path}: unreadable store metadata at {where} "
+                "(rule: symbols.<SYM> = {bars: {<timeframe>: [sources]}, iv_index: [sources]}; "
+                "fix the file or delete it, which resets provenance to unknown)"
+            )
         return meta
 
     def provenance(self, symbol: str, timeframe: str | None = None) -> str:
@@ -544,6 +610,7 @@ class BarStore:
         ``timeframe`` is hashed from its 1m files, which is what ``load_market_data`` then
         resamples.
         """
+        self.refuse_unfinished_publication()
         digest = hashlib.sha256()
         for symbol in sorted({normalize_symbol(s) for s in symbols}):
             digest.update(f"symbol={symbol}\n".encode())

@@ -147,7 +147,16 @@ def scan_bar_files(paths: Sequence[Path]) -> BarArrays | None:
     if not paths:
         return BarArrays.empty()
     try:
-        table = ds.dataset([str(path) for path in paths], format="parquet").to_table()
+        dataset = ds.dataset([str(path) for path in paths], format="parquet")
+        # The scan casts every file to the first one's schema, and a naive ts casts to UTC
+        # without a word: one naive year among UTC ones would be read shifted by 4-5 hours
+        # (issue 12). So each file's own ts must be tz-aware, else the per-file route refuses it.
+        for fragment in dataset.get_fragments():
+            schema = fragment.physical_schema
+            index = schema.get_field_index("ts")
+            if index < 0 or not (pa.types.is_timestamp(schema.field(index).type) and schema.field(index).type.tz):
+                return None
+        table = dataset.to_table()
     except (pa.ArrowException, OSError, ValueError):
         return None
     columns = _arrow_bar_columns(table)

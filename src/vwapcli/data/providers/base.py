@@ -6,8 +6,10 @@ given session dates. Everything that must behave the same for every vendor lives
 - :func:`plan_fetch` decides which sessions to ask for: the NYSE sessions between start
   and end that the store does not hold yet (so a rerun resumes where Ctrl-C stopped it);
 - :func:`fetch_into_store` asks for them a month (at most) at a time, keeps only
-  regular-session bars (SPEC 3.2) and writes each chunk through ``BarStore.write_bars``,
-  which is atomic: an interrupted fetch leaves whole chunks or nothing, never half one;
+  regular-session bars (SPEC 3.2), stages each chunk in ``<store>/.downloads`` and
+  publishes the symbol once, every year file with its metadata entry
+  (``BarStore.write_bars``, all or nothing): an interrupted fetch leaves each symbol
+  wholly as before or wholly fetched, and the rerun downloads only the missing chunks;
 - :func:`fetch_option_quotes_into_store` does the same for option quotes, a session at a
   time, into the option-quote store of the chain quote source (SPEC 7).
 """
@@ -17,12 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from vwapcli.core.types import NEW_YORK
 from vwapcli.data.option_quotes import (
@@ -31,7 +38,9 @@ from vwapcli.data.option_quotes import (
     write_option_quotes,
 )
 from vwapcli.data.providers.pacing import utc_now
+from vwapcli.data.store import atomic_write_table, bars_table
 from vwapcli.data.store_info import calendar_sessions, session_bar_counts
+from vwapcli.data.validation import validate_bars
 from vwapcli.errors import ProviderError
 
 logger = logging.getLogger("vwapcli.providers")
@@ -76,7 +85,7 @@ class BarStoreLike(Protocol):
 
     def write_bars(
         self, symbol: str, df: pd.DataFrame, timeframe: str = ..., provenance: str = ...,
-        source: str | None = ...,
+        source: str | None = ..., *, replace_dates: Any = ...,
     ) -> Any: ...
 
     def read_bars(
@@ -340,7 +349,8 @@ def fetch_into_store(
     now: pd.Timestamp | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> FetchOutcome:
-    """Fetch the sessions :func:`plan_fetch` finds missing, one chunk per request and write.
+    """Fetch the sessions :func:`plan_fetch` finds missing, one chunk per request, and
+    publish them in one write (module docstring).
 
     ``dry_run`` returns the plan without touching the network or the store (and without
     needing keys). Otherwise the keys are checked before the first request so a missing
@@ -363,25 +373,41 @@ def fetch_into_store(
     require_keys(provider.name, provider.requires_key, environ)
     sessions = calendar_sessions(calendar, min(plan), max(plan))
     provenance = provenance_label(provider)
+    downloads = DownloadStaging.for_store(store, provider, symbol, timeframe)
+    parts: list[pd.DataFrame] = []
     for chunk in fetch_chunks(plan, list(sessions["session_date"])):
-        bars = normalise_bars(provider.fetch_bars(symbol, chunk, timeframe), provider.name)
+        span = f"{chunk[0].isoformat()}..{chunk[-1].isoformat()}"
         chunk_sessions = sessions[sessions["session_date"].isin(chunk)]
-        bars = keep_session_bars(bars, chunk_sessions)
+        bars = downloads.load(chunk) if downloads is not None else None
+        kept = bars is not None
+        if bars is None:
+            bars = normalise_bars(provider.fetch_bars(symbol, chunk, timeframe), provider.name)
+            bars = keep_session_bars(bars, chunk_sessions)
+            # Checked now, so a bad response is named by its span and never staged.
+            bars, _ = validate_bars(bars, f"{provider.name} {symbol} {timeframe} {span}")
+            if downloads is not None:
+                downloads.save(chunk, bars)
         counts = session_bar_counts(bars, chunk_sessions)
         got = [day for day in chunk if counts.get(day, 0) > 0]
         outcome.no_data.extend(day for day in chunk if counts.get(day, 0) == 0)
-        span = f"{chunk[0].isoformat()}..{chunk[-1].isoformat()}"
         if bars.empty:
             _say(console, f"  {span}: no bars returned")
             continue
-        # One atomic store write per chunk: Ctrl-C leaves whole chunks or nothing.
-        store.write_bars(
-            symbol, bars, timeframe=timeframe, provenance=provenance,
-            source=f"{provider.name} {symbol} {timeframe} {span}",
-        )
+        parts.append(bars)
         outcome.written.extend(got)
         outcome.rows_written += len(bars)
-        _say(console, f"  {span}: {len(got)} session(s), {len(bars)} bars written")
+        _say(console, f"  {span}: {len(got)} session(s), {len(bars)} bars {'kept from an interrupted run' if kept else 'downloaded'}")
+    if parts:
+        # One publication per symbol (issue 12): every year file and the metadata entry
+        # together, so an interrupted fetch leaves this symbol wholly as it was.
+        store.write_bars(
+            symbol, pd.concat(parts, ignore_index=True), timeframe=timeframe, provenance=provenance,
+            source=f"{provider.name} {symbol} {timeframe} {plan[0].isoformat()}..{plan[-1].isoformat()}",
+            replace_dates=outcome.written,  # the sessions fetched; the ones between them stay
+        )
+        _say(console, f"  {symbol}: {len(outcome.written)} session(s), {outcome.rows_written} bars published")
+    if downloads is not None:
+        downloads.clear()
     if outcome.no_data:
         logger.warning(
             "%s: no bars for %s %s on %s", provider.name, symbol, timeframe,
@@ -389,6 +415,62 @@ def fetch_into_store(
         )
         _say(console, f"[yellow]{provider.name} returned no bars for {_describe_dates(outcome.no_data)}[/yellow]")
     return outcome
+
+
+@dataclass(frozen=True)
+class DownloadStaging:
+    """Chunks downloaded for one symbol but not yet published: ``<store>/.downloads/...``.
+
+    Why: a symbol is published whole (issue 12), and a long provider range can take hours
+    of paced requests. Ctrl-C or a vendor failure mid-symbol publishes nothing, but the
+    chunks already downloaded stay here, so the rerun asks the vendor only for the rest
+    (resumable per chunk, published per symbol). Readers never see this folder (hidden,
+    outside ``bars/``); it is keyed by the provenance (vendor, adjustment, feed), timeframe
+    and symbol so nothing staged by another source is ever reused, and it is removed once
+    the symbol is published. A chunk is staged only after it passed validation.
+    """
+
+    folder: Path
+
+    @classmethod
+    def for_store(cls, store: Any, provider: Provider, symbol: str, timeframe: str) -> DownloadStaging | None:
+        root = getattr(store, "root", None)
+        if root is None:
+            return None
+        source = "-".join([provenance_label(provider), str(getattr(provider, "feed", "") or "")])
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", source).strip("-").lower()
+        return cls(Path(root) / DOWNLOADS_FOLDER / slug / timeframe / symbol)
+
+    def _path(self, chunk: list[dt.date]) -> Path:
+        return self.folder / f"{chunk[0].isoformat()}_{chunk[-1].isoformat()}_{len(chunk)}.parquet"
+
+    def load(self, chunk: list[dt.date]) -> pd.DataFrame | None:
+        """The staged bars of ``chunk``, or None (not staged, or unreadable: fetch again)."""
+        path = self._path(chunk)
+        if not path.is_file():
+            return None
+        try:
+            return pq.read_table(path).to_pandas()
+        except (pa.ArrowException, OSError, ValueError):
+            return None
+
+    def save(self, chunk: list[dt.date], bars: pd.DataFrame) -> None:
+        atomic_write_table(bars_table(bars), self._path(chunk))
+
+    def clear(self) -> None:
+        """Remove this symbol's staged chunks and every folder left empty up to the store."""
+        if self.folder.is_dir():
+            shutil.rmtree(self.folder)
+        folder = self.folder.parent
+        while folder.name and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            if folder.name == DOWNLOADS_FOLDER:
+                break
+            folder = folder.parent
+
+
+#: Hidden folder of a store holding downloaded, unpublished chunks (``DownloadStaging``).
+DOWNLOADS_FOLDER = ".downloads"
 
 
 OptionQuoteWriter = Callable[[Any, pd.DataFrame], Any]

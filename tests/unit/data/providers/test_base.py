@@ -13,6 +13,7 @@ import pytest
 from vwapcli.core.types import local_time_ns
 from vwapcli.data.providers import get_provider
 from vwapcli.data.providers.base import (
+    DOWNLOADS_FOLDER,
     fetch_chunks,
     fetch_into_store,
     fetch_option_quotes_into_store,
@@ -118,17 +119,57 @@ def test_chunks_are_runs_of_consecutive_sessions_within_a_month() -> None:
     ]
 
 
-def test_an_interrupted_fetch_keeps_whole_chunks_and_a_rerun_resumes(tmp_path: Path) -> None:
-    """June 27-28 are written; Ctrl-C during the July 1-2 request leaves July absent."""
+def test_an_interrupted_fetch_publishes_nothing_for_the_symbol_and_a_rerun_downloads_only_the_rest(
+    tmp_path: Path,
+) -> None:
+    """June 27-28 are downloaded (one chunk, staged); Ctrl-C during the July 1-2 request.
+    The store holds nothing for SPY (a symbol is published whole or not at all); the
+    rerun asks the vendor only for July, then publishes all four sessions (4 x 390 bars)
+    and removes the staged chunk."""
     store = BarStore(tmp_path)
     args = (store, FakeProvider(interrupt_on_call=2), "SPY", dt.date(2024, 6, 27), dt.date(2024, 7, 2), CALENDAR)
     with pytest.raises(KeyboardInterrupt):
         fetch_into_store(*args, now=AFTER_JUNE, environ=KEYS)
-    assert len(store.read_bars("SPY")) == 2 * 390
+    assert store.symbols() == [] and not (tmp_path / "meta.json").exists()
+    assert list((tmp_path / DOWNLOADS_FOLDER).rglob("*.parquet"))
     resumed = FakeProvider()
     outcome = fetch_into_store(store, resumed, "SPY", dt.date(2024, 6, 27), dt.date(2024, 7, 2), CALENDAR, now=AFTER_JUNE, environ=KEYS)
     assert resumed.calls == [[dt.date(2024, 7, 1), dt.date(2024, 7, 2)]]
-    assert outcome.written == [dt.date(2024, 7, 1), dt.date(2024, 7, 2)]
+    assert outcome.written == [dt.date(2024, 6, 27), dt.date(2024, 6, 28), dt.date(2024, 7, 1), dt.date(2024, 7, 2)]
+    assert len(store.read_bars("SPY")) == 4 * 390
+    assert not (tmp_path / DOWNLOADS_FOLDER).exists()
+
+
+def test_a_failure_mid_symbol_leaves_a_stored_series_byte_identical(tmp_path: Path) -> None:
+    """The store holds 06-24..06-26 at close 500; a fetch of 06-24..07-02 fails on its second
+    request (July): every file of the store is as before, the June chunk is staged."""
+    store = BarStore(tmp_path)
+    for day in (24, 25, 26):
+        store.write_bars("SPY", day_bars(dt.date(2024, 6, day), close=500.0, first=dt.time(9, 30)), provenance="synthetic (seed 7)")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    with pytest.raises(KeyboardInterrupt):
+        fetch_into_store(
+            store, FakeProvider(interrupt_on_call=2), "SPY", dt.date(2024, 6, 24), dt.date(2024, 7, 2), CALENDAR,
+            now=AFTER_JUNE, environ=KEYS,
+        )
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and DOWNLOADS_FOLDER not in p.parts}
+    assert after == before
+
+
+def test_one_publication_fills_gaps_and_keeps_the_held_sessions_between_them(tmp_path: Path) -> None:
+    """Held: 06-17 at close 500. Fetched: 06-14 and 06-18 at close 600 (two requests, one
+    write). 06-17 keeps its 390 bars at 500; the others have 390 bars at 600 each."""
+    store = BarStore(tmp_path)
+    store.write_bars("SPY", day_bars(dt.date(2024, 6, 17), close=500.0, first=dt.time(9, 30)), provenance="synthetic (seed 7)")
+    fetch_into_store(store, FakeProvider(), "SPY", dt.date(2024, 6, 14), dt.date(2024, 6, 18), CALENDAR, now=AFTER_JUNE, environ=KEYS)
+    bars = store.read_bars("SPY")
+    by_day = bars.groupby(bars["ts"].dt.tz_convert("America/New_York").dt.day)["close"].agg(["size", "min", "max"])
+    assert by_day.to_dict("index") == {
+        14: {"size": 390, "min": 600.0, "max": 600.0},
+        17: {"size": 390, "min": 500.0, "max": 500.0},
+        18: {"size": 390, "min": 600.0, "max": 600.0},
+    }
+    assert store.provenance("SPY") == "synthetic (seed 7) + fakevendor (raw prices)"
 
 
 def test_dry_run_returns_the_plan_without_keys_requests_or_writes(tmp_path: Path) -> None:
@@ -213,3 +254,28 @@ def test_option_quotes_are_written_one_session_at_a_time_through_the_store_write
 def test_an_unknown_source_name_lists_the_providers() -> None:
     with pytest.raises(ProviderError, match="providers: alpaca, databento, polygon, yfinance"):
         get_provider("bloomberg")
+
+
+def test_a_symbol_fetched_in_three_requests_is_published_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """06-14, 06-18 (06-17 held) and 07-01: three requests (two runs in June, one in July),
+    one ``atomic_write_all`` for the symbol's files and its metadata entry together."""
+    import vwapcli.data.store as store_module
+
+    store = BarStore(tmp_path)
+    store.write_bars("SPY", day_bars(dt.date(2024, 6, 17), first=dt.time(9, 30)), provenance="synthetic (seed 7)")
+    publications: list[list[str]] = []
+    real = store_module.atomic_write_all
+
+    def counting(files, journal=None):  # type: ignore[no-untyped-def]
+        publications.append(sorted(Path(path).name for path, _ in files))
+        return real(files, journal=journal)
+
+    monkeypatch.setattr(store_module, "atomic_write_all", counting)
+    vendor = FakeProvider()
+    plan_end = dt.date(2024, 7, 1)
+    for day in (dt.date(2024, 6, d) for d in (20, 21, 24, 25, 26, 27, 28)):  # held too: only 14, 18, 07-01 missing
+        store.write_bars("SPY", day_bars(day, first=dt.time(9, 30)), provenance="synthetic (seed 7)")
+    publications.clear()
+    fetch_into_store(store, vendor, "SPY", dt.date(2024, 6, 14), plan_end, CALENDAR, now=AFTER_JUNE, environ=KEYS)
+    assert vendor.calls == [[dt.date(2024, 6, 14)], [dt.date(2024, 6, 18)], [dt.date(2024, 7, 1)]]
+    assert publications == [["meta.json", "part-0.parquet"]]
