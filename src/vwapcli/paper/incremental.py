@@ -83,6 +83,11 @@ def signal_record(signal: Signal) -> dict[str, Any]:
     }
 
 
+def _spread_fields(spread: DebitSpread) -> dict[str, Any]:
+    return {"expiry": spread.expiry.isoformat(), "right": spread.right, "k_long": spread.k_long,
+            "k_short": spread.k_short}
+
+
 class IncrementalEngine:
     """The account fed one close time at a time; each call returns the events it decided."""
 
@@ -120,7 +125,7 @@ class IncrementalEngine:
         if day not in self._sessions:
             info = None
             if self.calendar.is_session(day):
-                dates, opens, closes = self.calendar.session_arrays(day, day)
+                _, opens, closes = self.calendar.session_arrays(day, day)
                 info = SessionInfo(day, int(opens[0]), int(closes[0]))
             self._sessions[day] = info
         info = self._sessions[day]
@@ -220,8 +225,7 @@ class IncrementalEngine:
         self.today_trades.append(position)
         return [{
             "kind": "open", "trade_id": position.trade_id, "strategy": signal.strategy_name, "symbol": signal.symbol,
-            "time_ns": signal.entry_time_ns, "expiry": spread.expiry.isoformat(), "right": spread.right,
-            "k_long": spread.k_long, "k_short": spread.k_short, "contracts": contracts, "entry_debit": debit,
+            "time_ns": signal.entry_time_ns, **_spread_fields(spread), "contracts": contracts, "entry_debit": debit,
         }]
 
     def _plan(self, tape: SymbolTape, signals: Sequence[Signal]) -> Any:
@@ -262,7 +266,8 @@ class IncrementalEngine:
         return [{
             "kind": "close", "trade_id": position.trade_id, "strategy": signal.strategy_name, "symbol": signal.symbol,
             "exit_time_ns": exit_ns, "exit_reason": reason, "underlying_exit": level,
-            "exit_credit": filled.exit_credit, "pnl": filled.pnl,
+            "exit_credit": filled.exit_credit, "pnl": filled.pnl, **_spread_fields(position.spread),
+            "contracts": position.contracts,
         }]
 
     # ---- end of a session ----------------------------------------------------------------
