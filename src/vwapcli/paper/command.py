@@ -171,6 +171,12 @@ def run_paper(request: PaperRequest, env: Env, parts: PaperParts | None = None) 
     ).load(config.data, env.console)
     symbols = sorted(market_data)
     wanted = identity(request, config, symbols)
+    # Everything that can refuse is built before the folder is touched.
+    broker = parts.broker or _broker(request.broker)
+    clock, feed = parts.clock, parts.feed
+    if not replay:
+        clock = clock or RealClock()
+        feed = feed or _live_feed(request, tuple(symbols), clock, env)
     out.mkdir(parents=True, exist_ok=True)
     journal_path = out / JOURNAL_FILE
     journal, records = Journal.open(journal_path)
@@ -187,25 +193,20 @@ def run_paper(request: PaperRequest, env: Env, parts: PaperParts | None = None) 
             header = journal.append("header", {**wanted, "run_id": run_id, "created_at": created,
                                                "broker": request.broker, "store": str(market_data.store)})
             records = [header]
-        first_day = bars.start if replay else new_york_date(parts.clock.now_ns() if parts.clock else RealClock().now_ns())
+        first_day = bars.start if replay else new_york_date(clock.now_ns())  # type: ignore[union-attr]
         history = {s: sessions_before(b, first_day) for s, b in market_data.items()}
         engine = IncrementalEngine(config, history, _pricers(config, market_data, replay),
                                    int(request.max_bar_age.total_seconds() * 1e9))
         grace = 0 if replay else int(request.max_bar_age.total_seconds() * 1e9)
-        session = PaperSession(engine, journal, parts.broker or _broker(request.broker), str(header["run_id"]),
-                               bar_ns, grace)
+        session = PaperSession(engine, journal, broker, str(header["run_id"]), bar_ns, grace)
         session.resume(records)
-        after = {s: tape.last_ts_ns for s, tape in engine.tapes.items()}
-        clock = parts.clock
-        feed = parts.feed
         if replay:
+            after = {s: tape.last_ts_ns for s, tape in engine.tapes.items()}
             replay_feed = ReplayFeed(market_data, bars.start, bars.end, config.data.timeframe, after_ns=after)
             feed = feed or replay_feed
             start_ns = session.last_now_ns or replay_feed.first_close_ns() or 0
             clock = clock or SimulatedClock(start_ns, request.speed)
-        else:
-            clock = clock or RealClock()
-            feed = feed or _live_feed(request, tuple(symbols), clock, env)
+        assert clock is not None and feed is not None
         record = _run_record(config, market_data, request, header)
         stop_ns = _stop_ns(engine, bars.end, replay)
 
@@ -227,6 +228,7 @@ def run_paper(request: PaperRequest, env: Env, parts: PaperParts | None = None) 
             except KeyboardInterrupt:
                 journal.append("interrupted", {"now": session.last_now_ns})
                 _publish(out, session, record, complete=False)
+                env.error_console.print(f"paper: journal {journal_path} is consistent; run the same command to resume")
                 raise
         journal.append("end", {"now": session.last_now_ns})
         _publish(out, session, record, complete=True)

@@ -37,7 +37,7 @@ def bars_by_close(poll: FeedPoll, bar_ns: int) -> list[tuple[int, dict[str, Bar]
         ts = frame["ts"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
         columns = [frame[c].to_numpy(dtype=np.float64) for c in ("open", "high", "low", "close", "volume")]
         for k, start in enumerate(ts.tolist()):
-            bar: Bar = (start, *(float(c[k]) for c in columns))  # type: ignore[assignment]
+            bar: Bar = (start, *(float(c[k]) for c in columns))
             steps.setdefault(start + bar_ns, {})[symbol] = bar
     return sorted(steps.items())
 
@@ -78,7 +78,7 @@ class PaperSession:
             kind = record.get("kind")
             if kind == "bars":
                 bars = {s: tuple(v) for s, v in record["bars"].items()}
-                self._handle(self.engine.step(int(record["t"]), bars, int(record["now"])))  # type: ignore[arg-type]
+                self._handle(self.engine.step(int(record["t"]), bars, int(record["now"])))
                 self.bars_consumed += len(bars)
                 self.last_now_ns = int(record["now"])
             elif kind == "close_day":
