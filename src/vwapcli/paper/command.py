@@ -184,16 +184,20 @@ def run_paper(request: PaperRequest, env: Env, parts: PaperParts | None = None) 
         if resuming and records:
             _check_resume(journal_path, records[0], wanted)
             header = records[0]
+            first_day = dt.date.fromisoformat(str(header["first_day"]))
             from vwapcli.atomic_write import remove_leftovers
 
             remove_leftovers(out)
         else:
+            # The first session this run trades: history is everything stored before it
+            # (a resume on a later day re-feeds the journaled days, never the store's).
+            first_day = bars.start if replay and bars.start else new_york_date(clock.now_ns())  # type: ignore[union-attr]
             created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             run_id = "vp" + hashlib.sha256(json.dumps([wanted, created], sort_keys=True).encode()).hexdigest()[:10]
             header = journal.append("header", {**wanted, "run_id": run_id, "created_at": created,
-                                               "broker": request.broker, "store": str(market_data.store)})
+                                               "first_day": first_day.isoformat(), "broker": request.broker,
+                                               "store": str(market_data.store)})
             records = [header]
-        first_day = bars.start if replay else new_york_date(clock.now_ns())  # type: ignore[union-attr]
         history = {s: sessions_before(b, first_day) for s, b in market_data.items()}
         engine = IncrementalEngine(config, history, _pricers(config, market_data, replay),
                                    int(request.max_bar_age.total_seconds() * 1e9))

@@ -133,6 +133,16 @@ class IncrementalEngine:
             return None
         return info
 
+    def next_session_open_ns(self, now_ns: int) -> int | None:
+        """The open of the first session not yet closed at ``now_ns`` (None: calendar's end)."""
+        today = new_york_date(now_ns)
+        last = min(today + dt.timedelta(days=14), self.calendar.last_session)
+        if last < today:
+            return None
+        _, opens, closes = self.calendar.session_arrays(today, last)
+        later = np.flatnonzero(closes > now_ns)
+        return int(opens[later[0]]) if later.shape[0] else None
+
     def day_due_ns(self, grace_ns: int) -> int | None:
         """When the current session is over and can be closed (its close plus ``grace_ns``)."""
         return None if self.day is None else self.day.close_ns + grace_ns

@@ -136,7 +136,11 @@ class PaperSession:
             if nxt is not None:
                 wakes.append(int(nxt))
         else:
-            wakes.append((now_ns // self.bar_ns + 1) * self.bar_ns)
+            next_bar = (now_ns // self.bar_ns + 1) * self.bar_ns
+            opens = self.engine.next_session_open_ns(now_ns) if self.engine.day is None else None
+            # Between sessions a live feed is not polled every minute: the first bar of the
+            # next session closes one bar after its open.
+            wakes.append(max(next_bar, opens + self.bar_ns) if opens is not None else next_bar)
         if poll.retry_at_ns is not None:
             wakes.append(int(poll.retry_at_ns))
         due = self.engine.day_due_ns(self.day_grace_ns)

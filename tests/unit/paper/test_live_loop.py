@@ -235,3 +235,37 @@ def test_ctrl_c_mid_position_then_a_restart_ends_with_the_uninterrupted_trades_a
         assert opens[str(trade.trade_id)].contracts == trade.contracts
     acks = [r for r in _records(out) if r["kind"] == "ack"]
     assert sorted(a["client_order_id"] for a in acks) == sorted(ids)
+
+
+def test_the_live_panel_shows_clock_bars_open_positions_and_the_loss_limit(
+    store: Path, day_bars: dict[str, pd.DataFrame], replayed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The panel is drawn from the session's state on a terminal; here each frame is
+    rendered into a recording console, and the frame taken while the replay's first trade
+    is open must show it marked to the model."""
+    from contextlib import contextmanager
+
+    from rich.console import Console
+
+    import vwapcli.paper.command as command
+    from vwapcli.paper.panel import panel
+
+    first_open = next(r for r in _records(replayed) if r["kind"] == "open")
+    frames: dict[int, str] = {}
+
+    @contextmanager
+    def recording_panel(console: Any, enabled: bool):  # type: ignore[no-untyped-def]
+        def draw(session: Any) -> None:
+            screen = Console(record=True, width=140)
+            screen.print(panel(session))
+            frames[session.last_now_ns] = screen.export_text()
+
+        yield draw
+
+    monkeypatch.setattr(command, "live_panel", recording_panel)
+    _live(store, tmp_path / "live", ScriptedFeed(day_bars))
+    frame = frames[first_open["time_ns"] + MINUTE]
+    assert "open positions" in frame and "daily loss limit: ok" in frame
+    row = next(line for line in frame.splitlines() if f"{first_open['k_long']:g}/{first_open['k_short']:g}" in line)
+    assert first_open["symbol"] in row and first_open["strategy"] in row and f"{first_open['entry_debit']:.2f}" in row
+    assert "2024-12-10" in frame  # the clock, in New York time
