@@ -4,8 +4,9 @@ doubled (SPEC 12). Both strategies on (ORB and VWAP_MEANREV).
 
 The reference is an uninterrupted run of the same command (itself equal to the backtest:
 test_paper_replay_vwap.py). Kill moments are drawn from seeded generators, so a failure
-names its seed; each seed kills the process up to twice (startup, journaling, table
-publishing: wherever the moment lands) before letting it finish.
+names its seed; each seed kills the process up to twice (a random journal length plus a
+random few milliseconds: startup, journaling, deciding, table publishing, wherever the
+moment lands) before letting it finish. A two-session run journals about 800 lines.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from builders.cli import sample_store
+from vwapcli.paper.journal import read_journal
 
 ARGS = ["--quiet", "paper", "--source", "replay", "--symbols", "SPY", "QQQ", "--start", "2024-12-09",
         "--end", "2024-12-10", "--enable", "vwap_meanrev", "--speed", "max"]
@@ -33,20 +35,26 @@ def _command(store: Path, out: Path) -> list[str]:
             "--out", str(out)]
 
 
-def _run(store: Path, out: Path, kill_after: float | None) -> int | None:
-    """Run to the end (None) or SIGKILL after ``kill_after`` seconds; the exit code, or
-    None when it was killed."""
+def _run(store: Path, out: Path, kill_at: tuple[int, float] | None) -> int | None:
+    """Run to the end (``kill_at`` None) or SIGKILL it ``delay`` seconds after the journal
+    holds ``lines`` lines (a moment defined by progress, not by wall time, so a loaded
+    machine moves it nowhere); the exit code, or None when it was killed."""
     process = subprocess.Popen(_command(store, out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if kill_after is None:
-        _, err = process.communicate(timeout=300)
+    if kill_at is None:
+        _, err = process.communicate(timeout=600)
         assert process.returncode == 0, err.decode()
         return 0
-    deadline = time.monotonic() + kill_after
+    lines, delay = kill_at
+    journal = out / "journal.jsonl"
+    deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if process.poll() is not None:
             assert process.returncode == 0, process.stderr.read().decode() if process.stderr else ""
             return 0  # finished before the kill
-        time.sleep(0.02)
+        if lines == 0 or (journal.is_file() and journal.read_bytes().count(b"\n") >= lines):
+            break
+        time.sleep(0.01)
+    time.sleep(delay)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     return None
@@ -64,6 +72,14 @@ def uninterrupted(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return out
 
 
+def _ended(journal: Path) -> bool:
+    """The run got to its ``end`` record (a torn last line is not a record)."""
+    if not journal.is_file():
+        return False
+    records = read_journal(journal).records
+    return bool(records) and records[-1]["kind"] == "end"
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_session_killed_at_random_moments_resumes_to_the_same_trades(
     seed: int, store: Path, uninterrupted: Path, tmp_path: Path
@@ -72,12 +88,13 @@ def test_a_session_killed_at_random_moments_resumes_to_the_same_trades(
     out = tmp_path / "paper"
     kills = 0
     for _ in range(2):
-        if _run(store, out, rng.uniform(1.5, 6.0)) is None:
+        journal = out / "journal.jsonl"
+        written = journal.read_bytes().count(b"\n") if journal.is_file() else 0
+        if _run(store, out, (written + rng.randrange(0, 700), rng.uniform(0.0, 0.05))) is None:
             kills += 1
-        if (out / "journal.jsonl").is_file() and json.loads(
-            (out / "journal.jsonl").read_bytes().splitlines()[-1] or b"{}"
-        ).get("kind") == "end":
+        if _ended(journal):
             break
+    assert kills >= 1  # the first kill always lands: about 800 lines are journaled in all
     _run(store, out, None)
     for name in TABLES:
         assert (out / name).read_bytes() == (uninterrupted / name).read_bytes(), (seed, kills, name)
@@ -87,3 +104,23 @@ def test_a_session_killed_at_random_moments_resumes_to_the_same_trades(
     assert len(opened) == len(set(opened)) and sorted(opened) == sorted(closed)  # none doubled, none lost
     events = [r["event"] for r in records if "event" in r]
     assert events == list(range(len(events)))  # each decision journaled exactly once, in order
+
+
+def test_ctrl_c_stops_with_exit_130_a_consistent_journal_and_resumes_to_the_same_trades(
+    store: Path, uninterrupted: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "paper"
+    process = subprocess.Popen(_command(store, out), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    journal = out / "journal.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not journal.is_file() or journal.read_bytes().count(b"\n") < 300):
+        time.sleep(0.05)  # wait until it is well into the first session
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err.decode()
+    assert "interrupted" in err.decode()
+    records = [json.loads(line) for line in journal.read_text().splitlines()]  # every line whole
+    assert records[-1]["kind"] == "interrupted"
+    _run(store, out, None)
+    for name in TABLES:
+        assert (out / name).read_bytes() == (uninterrupted / name).read_bytes(), name

@@ -264,10 +264,12 @@ def _run_record(config: AppConfig, market_data: MarketData, request: PaperReques
 def _publish(out: Path, session: PaperSession, record: dict[str, Any], complete: bool) -> None:
     trades, skipped, equity = session.engine.tables()
     publish_tables(out, trades, skipped, equity)
-    days = session.engine.book.session_dates
+    engine = session.engine
+    days = [*engine.book.session_dates, *([engine.day.date] if engine.day else [])]
     record = {**record, "start": days[0].isoformat() if days else record["start"],
               "end": days[-1].isoformat() if days else record["end"],
-              "paper": {**record["paper"], "complete": complete, "sessions": len(days)}}
+              "paper": {**record["paper"], "complete": complete, "sessions": len(days),
+                        "session_in_progress": engine.day.date.isoformat() if engine.day else None}}
     publish_record(out, record)
 
 

@@ -349,9 +349,31 @@ class IncrementalEngine:
             if outcome is not None:
                 trades.append(trade_row(candidate, outcome, number, terms))
         book = self.book
-        walk = AccountWalk([], book.session_dates, book.day_pnl, book.equity, book.strategy_pnl, book.loss_limit_hit)
+        dates, day_pnl, closes = list(book.session_dates), list(book.day_pnl), list(book.equity)
+        by_strategy = {name: list(column) for name, column in book.strategy_pnl.items()}
+        limit_hits = list(book.loss_limit_hit)
+        if self.day is not None:
+            # The session in progress, provisionally: trades closed so far (so `vwapcli
+            # report` reads a folder at any moment); replaced by the booked row at its close.
+            today = self.realized_today()
+            dates.append(self.day.date)
+            day_pnl.append(sum(today.values()))
+            closes.append(self.equity + day_pnl[-1])
+            for name in self.strategy_names:
+                by_strategy[name].append(today[name])
+            limit_hits.append(self.ledger is not None and self.ledger.loss_limit_hit)
+        walk = AccountWalk([], dates, day_pnl, closes, by_strategy, limit_hits)
         return (
             pd.DataFrame(trades, columns=TRADE_COLUMNS),
             pd.DataFrame(skipped, columns=SKIP_COLUMNS),
             equity_frame(walk, self.strategy_names),
         )
+
+    def realized_today(self) -> dict[str, float]:
+        """Today's closed trades' P&L per strategy (dollars), in trade order."""
+        realized = dict.fromkeys(self.strategy_names, 0.0)
+        for position in self.today_trades:
+            if position not in self.open:
+                name = position.signal.strategy_name
+                realized[name] = realized.get(name, 0.0) + position.ledger_entry.pnl
+        return realized

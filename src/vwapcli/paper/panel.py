@@ -54,11 +54,7 @@ def panel(session: PaperSession) -> Group:
     today = Table(title="today")
     today.add_column("strategy")
     today.add_column("realized P&L $", justify="right")
-    realized: dict[str, float] = dict.fromkeys(engine.strategy_names, 0.0)
-    for position in engine.today_trades:
-        if position not in engine.open:
-            realized[position.signal.strategy_name] += position.ledger_entry.pnl
-    for name, pnl in realized.items():
+    for name, pnl in engine.realized_today().items():
         today.add_row(name, f"{pnl:,.2f}")
     ledger = engine.ledger
     limit = "HIT: no new entries today" if ledger is not None and ledger.loss_limit_hit else "ok"

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from builders.cli import sample_store
+from builders.cli import run_cli, sample_store
 from vwapcli.app_config import StrategyChoice
 from vwapcli.data.loading import BarRequest, load_market_data
 from vwapcli.env import Env
@@ -208,7 +208,8 @@ def test_three_minutes_of_provider_errors_are_journaled_and_the_stale_signal_is_
 
 
 def test_ctrl_c_mid_position_then_a_restart_ends_with_the_uninterrupted_trades_and_orders(
-    store: Path, day_bars: dict[str, pd.DataFrame], replayed: Path, tmp_path: Path
+    store: Path, day_bars: dict[str, pd.DataFrame], replayed: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     first_open = next(r for r in _records(replayed) if r["kind"] == "open")
     stop_at = first_open["time_ns"] + 2 * MINUTE  # the trade is open (ORB exits are never this quick here)
@@ -220,6 +221,10 @@ def test_ctrl_c_mid_position_then_a_restart_ends_with_the_uninterrupted_trades_a
     records = _records(out)
     assert records[-1]["kind"] == "interrupted"
     assert any(r["kind"] == "open" for r in records) and not any(r["kind"] == "close" for r in records)
+    # The folder reads as a run mid-session: no closed trade yet, today's provisional row.
+    code, text = run_cli(["report", str(out)], capsys, monkeypatch)
+    assert code == 0, text
+    assert json.loads((out / "run.json").read_text())["paper"]["session_in_progress"] == DAY.isoformat()
     # Restart where it stopped, with a fresh provider connection (it re-sends the day so far).
     _live(store, out, ScriptedFeed(day_bars), SimulatedClock(stop_at, None, no_real_sleep), broker)
     _same_tables(out, replayed)
