@@ -116,6 +116,7 @@ class IncrementalEngine:
         self.today_trades: list[PaperPosition] = []
         self.n_trades = 0
         self._sessions: dict[dt.date, SessionInfo | None] = {}
+        self.closed_through: dt.date | None = None  # the last session booked by close_day
         self.exit_buffer_ns = int(config.exits.exit_buffer.total_seconds() * 1e9)
 
     # ---- sessions ---------------------------------------------------------------------
@@ -161,11 +162,13 @@ class IncrementalEngine:
             info = self.session_of(ts)
             if info is None:
                 continue  # outside regular hours (SPEC 3.2)
+            if self.closed_through is not None and info.date <= self.closed_through:
+                continue  # a bar of a session already booked (too late to count)
             if self.day is None or info.date > self.day.date:
                 events.extend(self.close_day())
                 self.day = info
             if info.date < self.day.date:
-                continue  # a late bar of a closed session
+                continue  # a late bar of an earlier session
             if tape.session is None or tape.session.date != info.date:
                 tape.start_session(info)
             tape.append(ts, (float(bar[1]), float(bar[2]), float(bar[3]), float(bar[4]), float(bar[5])))
@@ -311,6 +314,7 @@ class IncrementalEngine:
                        "equity": self.equity, "daily_loss_limit_hit": limit_hit})
         for tape in self.tapes.values():
             tape.finish_session()
+        self.closed_through = self.day.date
         self.day, self.ledger, self.today_trades, self._pricer = None, None, [], None
         return events
 

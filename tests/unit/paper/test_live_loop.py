@@ -120,8 +120,8 @@ def day_bars(store: Path) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def _request(store: Path, out: Path, source: str) -> PaperRequest:
-    return PaperRequest(source=source, bars=BarRequest(store, SYMBOLS, DAY if source == "replay" else None, DAY),
+def _request(store: Path, out: Path, source: str, end: dt.date = DAY) -> PaperRequest:
+    return PaperRequest(source=source, bars=BarRequest(store, SYMBOLS, DAY if source == "replay" else None, end),
                         out=out)
 
 
@@ -137,9 +137,9 @@ def _open_ns(day_bars: dict[str, pd.DataFrame]) -> int:
 
 
 def _live(store: Path, out: Path, feed: ScriptedFeed, clock: SimulatedClock | None = None,
-          broker: RecordingBroker | None = None) -> Path:
+          broker: RecordingBroker | None = None, end: dt.date = DAY) -> Path:
     clock = clock or SimulatedClock(_open_ns(feed.day_bars), None, no_real_sleep)
-    run_paper(_request(store, out, "alpaca"), Env(quiet=True), PaperParts(clock, feed, broker or RecordingBroker()))
+    run_paper(_request(store, out, "alpaca", end), Env(quiet=True), PaperParts(clock, feed, broker or RecordingBroker()))
     return out
 
 
@@ -274,3 +274,21 @@ def test_the_live_panel_shows_clock_bars_open_positions_and_the_loss_limit(
     row = next(line for line in frame.splitlines() if f"{first_open['k_long']:g}/{first_open['k_short']:g}" in line)
     assert first_open["symbol"] in row and first_open["strategy"] in row and f"{first_open['entry_debit']:.2f}" in row
     assert "2024-12-10" in frame  # the clock, in New York time
+
+
+def test_a_bar_arriving_after_its_session_was_booked_is_ignored(
+    store: Path, day_bars: dict[str, pd.DataFrame], replayed: Path, tmp_path: Path
+) -> None:
+    """The last SPY bar (15:59) comes 10 minutes late, after the day was booked at
+    16:00 + 2m (the session runs on to the next day's close, so the feed is polled again,
+    at the next open): the bar is journaled as received but books nothing, and no second
+    equity row appears for the day."""
+    last = int(day_bars["SPY"]["ts"].iloc[-1].value)
+    feed = ScriptedFeed(day_bars, late_ns={("SPY", last): 10 * MINUTE})
+    run = _live(store, tmp_path / "live", feed, end=DAY + dt.timedelta(days=1))
+    records = _records(run)
+    received = [r for r in records if r["kind"] == "bars" and r["bars"].get("SPY", [0])[0] == last]
+    assert len(received) == 1 and received[0]["now"] > max(r["now"] for r in records if r["kind"] == "close_day")
+    assert [r["session_date"] for r in records if r["kind"] == "day"] == [DAY.isoformat()]
+    equity = pd.read_parquet(run / "equity.parquet")
+    assert equity["session_date"].tolist() == [DAY]
