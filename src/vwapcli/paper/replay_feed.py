@@ -48,6 +48,8 @@ class ReplayFeed:
         self._bars: dict[str, SessionedBars] = {}
         self._next: dict[str, int] = {}
         self._stop: dict[str, int] = {}
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._offset: dict[str, int] = {}
         for symbol in self.symbols:
             bars = market_data[symbol]
             dates = bars.session_date.astype("datetime64[D]")
@@ -57,6 +59,11 @@ class ReplayFeed:
             if after_ns is not None and symbol in after_ns:
                 a = max(a, int(np.searchsorted(bars.ts, after_ns[symbol], side="right")))
             self._bars[symbol], self._next[symbol], self._stop[symbol] = bars, a, b
+            # One table per symbol up front; a poll hands over a slice of it (building a
+            # small DataFrame per poll would cost more than the engine's whole step).
+            self._frames[symbol] = bars_frame(bars.ts[a:b], bars.open[a:b], bars.high[a:b], bars.low[a:b],
+                                              bars.close[a:b], bars.volume[a:b])
+            self._offset[symbol] = a
 
     @property
     def exhausted(self) -> bool:
@@ -78,7 +85,7 @@ class ReplayFeed:
             # Bars whose close (start + bar length) is at or before now.
             b = min(stop, int(np.searchsorted(bars.ts, now_ns - bars.bar_ns, side="right")))
             if b > a:
-                out[symbol] = bars_frame(bars.ts[a:b], bars.open[a:b], bars.high[a:b], bars.low[a:b],
-                                         bars.close[a:b], bars.volume[a:b])
+                offset = self._offset[symbol]
+                out[symbol] = self._frames[symbol].iloc[a - offset : b - offset]
                 self._next[symbol] = b
         return FeedPoll(out)

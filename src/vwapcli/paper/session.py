@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from vwapcli.paper.incremental import Bar, Event, IncrementalEngine
 from vwapcli.paper.journal import Journal
@@ -23,6 +24,8 @@ from vwapcli.paper.orders import ack_record, order_for
 from vwapcli.paper.seams import BarFeed, Broker, Clock, FeedPoll
 
 log = logging.getLogger("vwapcli.paper")
+
+PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 #: Called after each loop turn with the session (the live panel, the table writer).
 Publisher = Callable[["PaperSession"], None]
@@ -34,11 +37,14 @@ def bars_by_close(poll: FeedPoll, bar_ns: int) -> list[tuple[int, dict[str, Bar]
     for symbol, frame in poll.bars.items():
         if not len(frame):
             continue
-        ts = frame["ts"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        columns = [frame[c].to_numpy(dtype=np.float64) for c in ("open", "high", "low", "close", "volume")]
-        for k, start in enumerate(ts.tolist()):
-            bar: Bar = (start, *(float(c[k]) for c in columns))
-            steps.setdefault(start + bar_ns, {})[symbol] = bar
+        stamps = frame["ts"]
+        if isinstance(stamps.dtype, pd.DatetimeTZDtype) and stamps.dtype.unit == "ns":
+            ts = stamps.array.asi8.tolist()  # the fast path: a poll is often one bar
+        else:
+            ts = pd.DatetimeIndex(stamps).as_unit("ns").asi8.tolist()
+        columns = [frame[c].to_numpy(dtype=np.float64).tolist() for c in PRICE_COLUMNS]
+        for k, start in enumerate(ts):
+            steps.setdefault(start + bar_ns, {})[symbol] = (start, *(column[k] for column in columns))
     return sorted(steps.items())
 
 
