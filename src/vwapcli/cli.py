@@ -427,6 +427,76 @@ def sweep(
     run_sweep(request, _env(ctx))
 
 
+# ---- vwapcli paper (SPEC 12) -------------------------------------------------------------
+class PaperSource(StrEnum):
+    replay = "replay"
+    alpaca = "alpaca"
+    polygon = "polygon"
+    databento = "databento"
+    yfinance = "yfinance"
+
+
+class PaperBroker(StrEnum):
+    none = "none"
+    alpaca_paper = "alpaca-paper"
+
+
+DURATION_PATTERN = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h)$")
+
+
+def _speed(value: str) -> float | None:
+    """``--speed max`` (None: no waiting) or a positive multiple of real time."""
+    if value.lower() == "max":
+        return None
+    try:
+        speed = float(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r}: use a number > 0 or max", param_hint="--speed") from None
+    if not speed > 0:
+        raise typer.BadParameter(f"{value!r}: use a number > 0 or max", param_hint="--speed")
+    return speed
+
+
+def _duration(value: str, option: str) -> dt.timedelta:
+    """``90s``, ``2m``, ``1h``."""
+    match = DURATION_PATTERN.match(value.strip().lower())
+    if match is None:
+        raise typer.BadParameter(f"{value!r}: use a duration like 90s, 2m or 1h", param_hint=option)
+    unit = {"s": "seconds", "m": "minutes", "h": "hours"}[match.group(2)]
+    return dt.timedelta(**{unit: float(match.group(1))})
+
+
+@app.command(context_settings=MULTI_VALUE)
+def paper(
+    ctx: typer.Context,
+    source: Annotated[PaperSource, typer.Option("--source", help="replay (the store on a simulated clock) or a live provider: alpaca, polygon, databento, yfinance.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (backtest layout + journal.jsonl). The same command with the same --out resumes it.")],
+    symbols: SymbolsOption = None,
+    store: StoreOption = DEFAULT_STORE,
+    config: ConfigOption = None,
+    only: OnlyOption = None,
+    enable: EnableOption = None,
+    start: Annotated[str | None, typer.Option("--start", help="replay: first stored session to replay (required). Live: ignored.")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="replay: last session (default: the store's last). Live: stop after this session closes.")] = None,
+    speed: Annotated[str, typer.Option("--speed", help="replay: N times real time, or max (no waiting).")] = "max",
+    broker: Annotated[PaperBroker, typer.Option("--broker", help="none (journal only) or alpaca-paper (multi-leg orders to Alpaca's paper account).")] = PaperBroker.none,
+    max_bar_age: Annotated[str, typer.Option("--max-bar-age", help="No entries on a bar seen later than this after its close (exits still taken): 90s, 2m, 1h.")] = "2m",
+) -> None:
+    """Paper-trade the enabled strategies minute by minute, journaled, resumable (SPEC 12).
+
+    Example: vwapcli paper --source replay --store data --symbols SPY QQQ --start 2024-12-02 --end 2024-12-06 --speed max --out reports/paper-week
+    """
+    from vwapcli.paper.command import PaperRequest, run_paper
+
+    request = PaperRequest(
+        source=source.value, bars=_bar_request(ctx, store, symbols, start, end), out=out,
+        strategies=_strategy_choice(config, only, enable), speed=_speed(speed), broker=broker.value,
+        max_bar_age=_duration(max_bar_age, "--max-bar-age"), command=tuple(sys.argv),
+    )
+    run_paper(request, _env(ctx))
+# ---- end of vwapcli paper ---------------------------------------------------------------
+
+
 INTERRUPTED_LINE = "[red]interrupted[/red]: nothing half-written was kept"
 
 

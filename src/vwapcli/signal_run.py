@@ -71,9 +71,15 @@ def _session_signals(strategies: Sequence[Strategy], state: MarketState, replay:
             bars=bars.prefix(n),
             daily_history=state.daily_history,
         )
-        for strategy in strategies:
-            found.extend(s for s in strategy.generate_signals(partial) if s.entry_time_ns == now)
+        found.extend(signals_at_newest_bar(strategies, partial, now))
     return found
+
+
+def signals_at_newest_bar(strategies: Sequence[Strategy], state: MarketState, now_ns: int) -> list[Signal]:
+    """The signals a live feed gets when the bar closing at ``now_ns`` (the newest of
+    ``state.bars``) arrives: each strategy's signals stamped at that close, in catalogue
+    order. ``--replay`` and ``vwapcli paper`` share this one path."""
+    return [s for strategy in strategies for s in strategy.generate_signals(state) if s.entry_time_ns == now_ns]
 
 
 def _in_range(session_dates: np.ndarray, start: dt.date | None, end: dt.date | None) -> np.ndarray:

@@ -17,6 +17,8 @@ class SkipReason(StrEnum):
     # SPEC 9 timing: decided from the underlying's bars before any pricing.
     TOO_LATE = "too_late"
     NO_BAR = "no_bar"
+    # SPEC 12 paper trading: the symbol's last bar is older than --max-bar-age.
+    STALE_BAR = "stale_bar"
     # SPEC 8 risk: limits the account enforces (the order here is the order they are listed).
     DAILY_LOSS_LIMIT = "daily_loss_limit"
     POSITION_OPEN = "position_open"

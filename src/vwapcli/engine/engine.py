@@ -13,6 +13,24 @@ from vwapcli.engine.tables import BacktestResult, TradeTerms, run_tables
 from vwapcli.engine.walk import AccountWalk, FillTerms, walk_account
 
 
+def fill_terms_of(config: AppConfig) -> FillTerms:
+    """The fill and sizing settings of ``config`` (one route: ``options.slippage``)."""
+    options = config.options
+    return FillTerms(
+        risk=config.risk, slippage=options.slippage,
+        commission_per_contract=options.commission_per_contract, max_debit_frac=options.max_debit_frac,
+    )
+
+
+def trade_terms_of(config: AppConfig) -> TradeTerms:
+    """What every trade row of a run with ``config`` repeats (SPEC 10)."""
+    options = config.options
+    return TradeTerms(
+        pricing_source=options.pricing_source, slippage=options.slippage,
+        commission_per_contract=options.commission_per_contract,
+    )
+
+
 class Engine:
     """Turns candidates into debit-spread trades under the risk rules, one session at a time.
 
@@ -25,15 +43,8 @@ class Engine:
     def __init__(self, config: AppConfig, pricer: SpreadPricer) -> None:
         self.config = config
         self.pricer = pricer
-        options = config.options
-        self.fill_terms = FillTerms(
-            risk=config.risk, slippage=options.slippage,
-            commission_per_contract=options.commission_per_contract, max_debit_frac=options.max_debit_frac,
-        )
-        self.trade_terms = TradeTerms(
-            pricing_source=options.pricing_source, slippage=options.slippage,
-            commission_per_contract=options.commission_per_contract,
-        )
+        self.fill_terms = fill_terms_of(config)
+        self.trade_terms = trade_terms_of(config)
 
     def price_candidate(self, candidate: Candidate) -> PricedCandidate | Skip:
         """The spread a candidate trades and its opening and closing mid/natural (SPEC 7).

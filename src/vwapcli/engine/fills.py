@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from vwapcli.config import RiskConfig
 from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.engine.pricing import PricedCandidate
-from vwapcli.options.spreads import MIN_FILL, check_max_debit, fill_price
+from vwapcli.options.spreads import MIN_FILL, SpreadPrice, check_max_debit, fill_price
 from vwapcli.risk import contracts_for, round_trip_commission_per_contract
 
 CONTRACT_MULTIPLIER = 100.0  # shares per option contract
@@ -40,20 +40,40 @@ def fill_and_size(
     (``debit_too_high``), the size (``size_zero``), then the closing fill. An exit
     without a quote is valued at intrinsic, clipped to ``[0.01, width - 0.01]``.
     """
-    spread = priced.spread
-    width = spread.width
-    entry_debit = fill_price(priced.entry, slippage, width)
+    opened = open_and_size(priced.entry, priced.spread.width, slippage, start_of_day_equity, risk, commission,
+                           max_debit_frac)
+    if isinstance(opened, Skip):
+        return opened
+    entry_debit, contracts = opened
+    exit_credit = exit_fill(priced, slippage)
+    commissions = round_trip_commission_per_contract(commission) * contracts
+    pnl = trade_pnl(entry_debit, exit_credit, contracts, commissions)
+    max_loss = round(entry_debit * 100.0 * contracts + commissions, 2)
+    return FilledTrade(priced, contracts, entry_debit, exit_credit, commissions, pnl, max_loss)
+
+
+def open_and_size(
+    entry: SpreadPrice,
+    width: float,
+    slippage: float,
+    start_of_day_equity: float,
+    risk: RiskConfig,
+    commission: float,
+    max_debit_frac: float,
+) -> tuple[float, int] | Skip:
+    """The opening half of :func:`fill_and_size`: ``(entry_debit, contracts)`` or the Skip.
+
+    Paper trading decides an entry before its exit exists, so the rules that need only the
+    entry (opening fill, debit cap, size) live here, and ``fill_and_size`` calls this.
+    """
+    entry_debit = fill_price(entry, slippage, width)
     too_high = check_max_debit(entry_debit, width, max_debit_frac)
     if too_high is not None:
         return too_high
     contracts = contracts_for(entry_debit, start_of_day_equity, risk, commission)
     if contracts <= 0:
         return Skip(SkipReason.SIZE_ZERO, f"debit {entry_debit:.2f}")
-    exit_credit = exit_fill(priced, slippage)
-    commissions = round_trip_commission_per_contract(commission) * contracts
-    pnl = trade_pnl(entry_debit, exit_credit, contracts, commissions)
-    max_loss = round(entry_debit * 100.0 * contracts + commissions, 2)
-    return FilledTrade(priced, contracts, entry_debit, exit_credit, commissions, pnl, max_loss)
+    return entry_debit, contracts
 
 
 def exit_fill(priced: PricedCandidate, slippage: float) -> float:

@@ -6,10 +6,10 @@ from vwapcli.core.skips import RISK_REASONS, Skip, SkipReason
 
 
 def test_the_reason_texts_are_the_run_folder_vocabulary() -> None:
-    """Listed by hand from the SPEC 7-9 rules; skipped.csv files written before the enum
-    carry exactly these strings."""
+    """Listed by hand from the SPEC 7-9 rules (and SPEC 12's stale_bar for paper trading);
+    skipped.csv files written before the enum carry exactly these strings."""
     assert [reason.value for reason in SkipReason] == [
-        "too_late", "no_bar", "daily_loss_limit", "position_open", "max_open_positions", "size_zero",
+        "too_late", "no_bar", "stale_bar", "daily_loss_limit", "position_open", "max_open_positions", "size_zero",
         "no_strikes", "no_quote", "stale_quote", "crossed_quote", "locked_quote", "no_vol", "debit_too_high",
     ]
     assert f"{SkipReason.NO_QUOTE}" == "no_quote" and SkipReason("size_zero") is SkipReason.SIZE_ZERO
