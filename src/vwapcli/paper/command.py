@@ -181,7 +181,8 @@ def run_paper(request: PaperRequest, env: Env, parts: PaperParts | None = None) 
     journal_path = out / JOURNAL_FILE
     journal, records = Journal.open(journal_path)
     with journal, run_log(out / "run.log"):
-        if resuming and records:
+        resumed = bool(resuming and records)
+        if resumed:
             _check_resume(journal_path, records[0], wanted)
             header = records[0]
             first_day = dt.date.fromisoformat(str(header["first_day"]))
@@ -210,6 +211,8 @@ def run_paper(request: PaperRequest, env: Env, parts: PaperParts | None = None) 
             feed = feed or replay_feed
             start_ns = session.last_now_ns or replay_feed.first_close_ns() or 0
             clock = clock or SimulatedClock(start_ns, request.speed)
+        elif resumed:
+            _mark_consumed(feed, engine, bar_ns)
         assert clock is not None and feed is not None
         record = _run_record(config, market_data, request, header)
         stop_ns = _stop_ns(engine, bars.end, replay)
@@ -234,10 +237,31 @@ def run_paper(request: PaperRequest, env: Env, parts: PaperParts | None = None) 
                 _publish(out, session, record, complete=False)
                 env.error_console.print(f"paper: journal {journal_path} is consistent; run the same command to resume")
                 raise
+            finally:
+                # A live feed batches its store writes: store what it has not stored yet.
+                close_feed = getattr(feed, "close", None)
+                if close_feed is not None:
+                    close_feed()
         journal.append("end", {"now": session.last_now_ns})
         _publish(out, session, record, complete=True)
     _summary(env, session, out)
     return out
+
+
+def _mark_consumed(feed: object, engine: IncrementalEngine, bar_ns: int) -> None:
+    """A resumed live session: the provider feed must not hand over today's journaled bars again.
+
+    The journal replay left each tape at its last consumed bar; every start on the bar grid
+    up to it (one session's worth back) is marked handed, starts outside the session being
+    polled are forgotten by the feed at its first poll.
+    """
+    mark = getattr(feed, "mark_handed", None)
+    if mark is None:
+        return
+    session_bars = 24 * 60 * 60 * 1_000_000_000 // bar_ns
+    for symbol, tape in engine.tapes.items():
+        if tape.last_ts_ns >= 0:
+            mark(symbol, range(tape.last_ts_ns - session_bars * bar_ns, tape.last_ts_ns + 1, bar_ns))
 
 
 def _stop_ns(engine: IncrementalEngine, end: dt.date | None, replay: bool) -> int | None:

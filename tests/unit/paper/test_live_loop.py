@@ -292,3 +292,41 @@ def test_a_bar_arriving_after_its_session_was_booked_is_ignored(
     assert [r["session_date"] for r in records if r["kind"] == "day"] == [DAY.isoformat()]
     equity = pd.read_parquet(run / "equity.parquet")
     assert equity["session_date"].tolist() == [DAY]
+
+
+@dataclass
+class ClosableFeed(ScriptedFeed):
+    """A scripted provider with the ProviderFeed's two extras: resume marks and close()."""
+
+    marked: dict[str, set[int]] = field(default_factory=dict)
+    closed: int = 0
+
+    def mark_handed(self, symbol: str, starts: Any) -> None:
+        self.marked.setdefault(symbol, set()).update(int(t) for t in starts)
+        self.delivered.update((symbol, int(t)) for t in starts)
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_a_resumed_live_run_marks_the_journaled_bars_handed_and_closes_its_feed_every_time(
+    store: Path, day_bars: dict[str, pd.DataFrame], replayed: Path, tmp_path: Path,
+) -> None:
+    """Wiring of the live feed (p13b's contract): ``close()`` stores the batched bars at the
+    end and on Ctrl-C; on resume every bar start the journal consumed is marked handed, so
+    the provider never hands today's bars over twice. Expected starts come from the journal."""
+    first_open = next(r for r in _records(replayed) if r["kind"] == "open")
+    stop_at = first_open["time_ns"] + 2 * MINUTE
+    out = tmp_path / "live"
+    first = ClosableFeed(day_bars)
+    with pytest.raises(KeyboardInterrupt):
+        _live(store, out, first, InterruptingClock(_open_ns(day_bars), stop_at))
+    assert first.closed == 1 and first.marked == {}  # a fresh run marks nothing
+    consumed = {r["t"] - MINUTE for r in _records(out) if r["kind"] == "bars"}  # journal: close times
+    second = ClosableFeed(day_bars)
+    _live(store, out, second, SimulatedClock(stop_at, None, no_real_sleep))
+    assert second.closed == 1
+    for symbol in SYMBOLS:
+        assert consumed <= second.marked[symbol]
+        assert max(second.marked[symbol]) == max(consumed)  # nothing not yet consumed is marked
+    _same_tables(out, replayed)
