@@ -22,7 +22,6 @@ import importlib.metadata
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
