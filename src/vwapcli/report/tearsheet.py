@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -241,12 +241,17 @@ class ForkedTearsheet:
 
 
 class CachedTearsheet:
-    """A tearsheet job behind the tearsheet cache: a hit ends the job unused, a miss lets
-    it draw and keeps its page (issue 17)."""
+    """The tearsheet behind the tearsheet cache (issue 17): the drawing job is started
+    only on a miss, once the returns (hence the key) are known, and its page is kept.
 
-    def __init__(self, job: TearsheetJob, cache: TearsheetCache) -> None:
-        self._job = job
+    Starting the child at submit rather than at once delays quantstats' import by the
+    time it takes to load the run (about 0.2 s); a hit then costs no process, no import.
+    """
+
+    def __init__(self, start: Callable[[], TearsheetJob], cache: TearsheetCache) -> None:
+        self._start = start
         self._cache = cache
+        self._job: TearsheetJob | None = None
         self._key: str | None = None
         self._text: str | None = None
 
@@ -255,13 +260,15 @@ class CachedTearsheet:
         self._text = self._cache.read(self._key)
         if self._text is not None:
             log.info("quantstats tearsheet read from the cache (%s)", self._cache.path(self._key))
-            self._job.close()  # the child may still be importing quantstats: end it now
             return
         log.info("quantstats tearsheet not in the cache: drawing it (key %s)", self._key[:16])
+        self._job = self._start()
         self._job.submit(returns, benchmark, title)
 
     def result(self) -> str:
         if self._text is None:
+            if self._job is None:
+                raise TearsheetError("no returns were submitted")
             text = self._job.result()
             if self._key is not None:
                 self._cache.write(self._key, text)
@@ -269,22 +276,23 @@ class CachedTearsheet:
         return self._text
 
     def close(self) -> None:
-        self._job.close()
+        if self._job is not None:
+            self._job.close()
 
 
 def start_tearsheet(cache: TearsheetCache | None = None) -> TearsheetJob:
     """Start building quantstats' tearsheet: call first, submit the returns when known.
 
-    A forked child on Linux (so its imports and drawing overlap the report's own work);
-    elsewhere, inside a daemonic worker (which may not have children) or when no process
-    can be started, it is built in-process at the end. Either way behind ``cache`` (by
-    default the user's tearsheet cache; none when caching is turned off).
+    Behind ``cache`` (by default the user's tearsheet cache), the drawing starts at submit
+    and only when the cache has no page for those returns; without a cache (caching
+    turned off) it starts now. The drawing is a forked child on Linux (so its imports and
+    drawing overlap the report's own work); elsewhere, inside a daemonic worker (which may
+    not have children) or when no process can be started, it is built in-process at the end.
     """
-    cache = cache if cache is not None else TearsheetCache.default()
-    job = _start_drawing()
     if library_version("quantstats") != TESTED_QUANTSTATS:
         log.warning(quantstats_note())
-    return job if cache is None else CachedTearsheet(job, cache)
+    cache = cache if cache is not None else TearsheetCache.default()
+    return _start_drawing() if cache is None else CachedTearsheet(_start_drawing, cache)
 
 
 def _start_drawing() -> TearsheetJob:

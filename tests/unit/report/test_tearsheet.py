@@ -77,7 +77,7 @@ def _half_year() -> tuple[pd.Series, pd.Series]:
 
 
 def _cached(cache: TearsheetCache, returns: pd.Series, title: str = "t") -> str:
-    job = CachedTearsheet(InlineTearsheet(), cache)
+    job = CachedTearsheet(InlineTearsheet, cache)
     try:
         job.submit(returns, None, title)
         return job.result()
@@ -233,12 +233,15 @@ def test_the_same_returns_are_drawn_once_and_read_back_identical(tmp_path: Path,
     assert len(drawings) == 1
 
 
-def test_a_cache_hit_ends_the_drawing_job_unused(tmp_path: Path) -> None:
+def test_a_cache_hit_starts_no_drawing_and_a_miss_starts_one(tmp_path: Path) -> None:
     cache = TearsheetCache(tmp_path)
     cache.write(tearsheet_key(_three_days(), None, "t"), "<p>kept</p>")
     events: list[str] = []
 
     class Recording:
+        def __init__(self) -> None:
+            events.append("start")
+
         def submit(self, *args: Any) -> None:
             events.append("submit")
 
@@ -249,10 +252,12 @@ def test_a_cache_hit_ends_the_drawing_job_unused(tmp_path: Path) -> None:
         def close(self) -> None:
             events.append("close")
 
-    job = CachedTearsheet(Recording(), cache)
-    job.submit(_three_days(), None, "t")
-    assert job.result() == "<p>kept</p>"
-    assert events == ["close"]
+    for title in ("t", "new title"):
+        job = CachedTearsheet(Recording, cache)
+        job.submit(_three_days(), None, title)
+        events.append(job.result())
+        job.close()
+    assert events == ["<p>kept</p>", "start", "submit", "result", "<p>drawn</p>", "close"]
 
 
 def test_a_damaged_cache_entry_is_ignored_drawn_again_and_replaced(tmp_path: Path, drawings: list[float]) -> None:
