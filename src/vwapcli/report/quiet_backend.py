@@ -1,6 +1,7 @@
 """A matplotlib backend for drawing straight to files: Agg without the redraw after a save.
 
-Selected with ``matplotlib.use("module://vwapcli.report.quiet_backend")``, matplotlib's
+Selected with ``matplotlib.use("module://vwapcli.report.quiet_backend")``
+(:data:`vwapcli.report.tearsheet.QUIET_BACKEND`), matplotlib's
 documented hook for third-party backends (a module naming its ``FigureCanvas``).
 ``pyplot.savefig`` asks the canvas to redraw itself after every save (``draw_idle``), for
 a window that is showing it; Agg has no window but still renders the whole figure again,
@@ -18,10 +19,6 @@ from typing import Any
 
 from matplotlib.backend_bases import FigureManagerBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-#: What to pass to ``matplotlib.use``.
-QUIET_BACKEND = "module://vwapcli.report.quiet_backend"
-
 
 class FigureCanvasQuietAgg(FigureCanvasAgg):
     """Agg, minus the redraw pyplot requests after each save (no window will show it)."""

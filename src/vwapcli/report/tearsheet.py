@@ -38,9 +38,9 @@ QUIET_BACKEND = "module://vwapcli.report.quiet_backend"
 #
 # quantstats is most of the report's time: importing it (seaborn, scipy.stats) takes about
 # a second and drawing its fourteen figures about three seconds of CPU. It needs nothing
-# but the daily returns, so (issue 6) on Linux it runs in a child process forked when the
-# report starts: quantstats' import overlaps the parent loading the run, and the drawing
-# overlaps the bootstrap, the model-risk verdicts and the report's own charts.
+# but the daily returns, so (issue 6) on Linux it runs in a child process forked as soon
+# as the returns are known (about 0.2 s into the report): quantstats' import and drawing
+# overlap the bootstrap, the model-risk verdicts and the report's own charts.
 # Issue 17: the child calls quantstats' public ``qs.reports.html`` whole, with its own
 # template, and draws on the quiet Agg backend (:mod:`.quiet_backend`, no redraw after
 # each save); the finished page is kept in a content-addressed cache

@@ -169,6 +169,36 @@ def test_the_quiet_backend_draws_byte_for_byte_what_agg_draws(monkeypatch: pytes
     assert quiet == agg
 
 
+def _renders_per_pyplot_save(backend: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    matplotlib.use(backend)
+    renders: list[int] = []
+    draw = Figure.draw
+
+    def counting(self: Figure, renderer: Any) -> None:
+        renders.append(1)
+        draw(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counting)
+    plt.figure()
+    plt.plot([1.0, 2.0, 3.0])
+    plt.savefig(io.BytesIO(), format="png")
+    plt.close("all")
+    monkeypatch.setattr(Figure, "draw", draw)
+    return len(renders)
+
+
+def test_the_quiet_backend_saves_with_one_render_fewer_than_agg(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why the backend exists: pyplot.savefig redraws the figure after saving it. Should a
+    matplotlib release stop doing so, this fails and the backend can go."""
+    agg = _renders_per_pyplot_save("Agg", monkeypatch)
+    quiet = _renders_per_pyplot_save(report_tearsheet.QUIET_BACKEND, monkeypatch)
+    assert quiet == agg - 1
+
+
 def test_the_tearsheet_code_names_no_quantstats_placeholder_or_plot_function() -> None:
     """Issue 17: only the public ``qs.reports.html`` is called, nothing is swapped inside
     quantstats, so an upgrade cannot silently change the path taken."""
