@@ -20,6 +20,7 @@ from typing import Any
 from matplotlib.backend_bases import FigureManagerBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+
 class FigureCanvasQuietAgg(FigureCanvasAgg):
     """Agg, minus the redraw pyplot requests after each save (no window will show it)."""
 
