@@ -8,16 +8,18 @@ the backtest's own time on the same run.
 For each universe (the first N of SPY QQQ IWM DIA XLF XLK XLE XLV XLI XLY, synthetic, seed 7,
 2015-01-01..2024-12-31, made once under ``--workdir``) it times, whole process:
 
-* backtest - ``vwapcli backtest`` of the store (the reference: the report should take less);
+* backtest - ``vwapcli backtest`` of the store into ``run-N`` (the reference: the report
+  should take less; the reports below read that run folder);
 * report cold - ``vwapcli report RUN --out ...`` with the tearsheet cache emptied first
   (quantstats imported and its tearsheet drawn; the forked child's CPU is included);
 * report warm - the same again, the tearsheet read back from the cache;
 * report before - with ``--before COMMIT``: that commit's ``src/`` (``git archive``) on
   ``PYTHONPATH``, same interpreter and libraries (it has no tearsheet cache).
 
-Wall is the median of ``--repeat`` runs; CPU = user + sys of the process and every child
-it waited for (the tearsheet process included), median too. The machine's load average
-is printed beside: on a shared 2-core box other work inflates the wall times, not the CPU.
+Each round runs the four in turn (so all see the same machine load), ``--repeat`` rounds;
+wall is given as min and median, CPU (user + sys of the process and every child it waited
+for, the tearsheet process included) as median. The machine's load average is printed
+beside: on a shared 2-core box other work inflates the wall times most, the CPU times too.
 The cache lives in ``<workdir>/cache`` (``VWAPCLI_CACHE_DIR``), never the user's.
 """
 
@@ -56,35 +58,37 @@ def timed(command: Sequence[str], env: Mapping[str, str] | None = None) -> tuple
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def ensure_run(workdir: Path, count: int) -> tuple[Path, dict[str, float]]:
-    """The store and backtest run folder of the first ``count`` symbols, and the backtest's time."""
+def ensure_store(workdir: Path, count: int) -> tuple[Path, list[str]]:
+    """The synthetic store of the first ``count`` symbols, made once."""
     symbols = list(UNIVERSE[:count])
     store = workdir / f"store-{count}"
     if not (store / "bars" / "timeframe=1m" / f"symbol={symbols[-1]}").is_dir():
         timed([*VWAPCLI, "--quiet", "fetch", "--source", "synthetic", "--symbols", *symbols,
                "--start", START, "--end", END, "--store", str(store)])
-    run = workdir / f"run-{count}"
+    return store, symbols
+
+
+def time_backtest(store: Path, symbols: list[str], run: Path) -> tuple[float, float]:
     shutil.rmtree(run, ignore_errors=True)
-    wall, cpu = timed([*VWAPCLI, "--quiet", "backtest", "--store", str(store), "--symbols", *symbols,
-                          "--out", str(run)])
-    return run, {"wall_s": wall, "cpu_s": cpu}
+    return timed([*VWAPCLI, "--quiet", "backtest", "--store", str(store), "--symbols", *symbols, "--out", str(run)])
 
 
-def time_report(run: Path, cache: Path, cold: bool, repeat: int, pythonpath: Path | None = None) -> dict[str, Any]:
-    walls, cpus = [], []
+def time_report(run: Path, cache: Path, cold: bool, pythonpath: Path | None = None) -> tuple[float, float]:
     environment = {**os.environ, "VWAPCLI_CACHE_DIR": str(cache)}
     if pythonpath is not None:
         environment["PYTHONPATH"] = str(pythonpath)
-    for k in range(repeat):
-        if cold:
-            shutil.rmtree(cache / "tearsheets", ignore_errors=True)
-        out = run.parent / f"{run.name}-report-{k}" / "report.html"
-        shutil.rmtree(out.parent, ignore_errors=True)
-        out.parent.mkdir(parents=True)
-        wall, cpu = timed([*VWAPCLI, "--quiet", "report", str(run), "--out", str(out)], env=environment)
-        walls.append(wall)
-        cpus.append(cpu)
-    return {"wall_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "walls": walls, "cpus": cpus}
+    if cold:
+        shutil.rmtree(cache / "tearsheets", ignore_errors=True)
+    out = run.parent / f"{run.name}-report" / "report.html"
+    shutil.rmtree(out.parent, ignore_errors=True)
+    out.parent.mkdir(parents=True)
+    return timed([*VWAPCLI, "--quiet", "report", str(run), "--out", str(out)], env=environment)
+
+
+def summary(samples: list[tuple[float, float]]) -> dict[str, Any]:
+    walls, cpus = [wall for wall, _ in samples], [cpu for _, cpu in samples]
+    return {"wall_min_s": min(walls), "wall_median_s": statistics.median(walls),
+            "cpu_median_s": statistics.median(cpus), "walls": walls, "cpus": cpus}
 
 
 def baseline_source(workdir: Path, commit: str) -> Path:
@@ -108,28 +112,32 @@ def main() -> None:
     cache = args.workdir / "cache"
     before = baseline_source(args.workdir, args.before) if args.before else None
     results: dict[str, Any] = {"load_average_start": os.getloadavg()}
+    kinds = ["backtest", "report_cold", "report_warm"] + (["report_before"] if before else [])
     for count in args.symbols:
-        run, backtest = ensure_run(args.workdir, count)
-        entry: dict[str, Any] = {"backtest": backtest}
-        entry["report_cold"] = time_report(run, cache, cold=True, repeat=args.repeat)
-        entry["report_warm"] = time_report(run, cache, cold=False, repeat=args.repeat)
-        if before is not None:
-            entry["report_before"] = time_report(run, cache, cold=False, repeat=args.repeat, pythonpath=before)
-        results[str(count)] = entry
+        store, symbols = ensure_store(args.workdir, count)
+        run = args.workdir / f"run-{count}"
+        samples: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
+        for _ in range(args.repeat):  # interleaved, so each kind sees the same machine load
+            samples["backtest"].append(time_backtest(store, symbols, run))
+            samples["report_cold"].append(time_report(run, cache, cold=True))
+            samples["report_warm"].append(time_report(run, cache, cold=False))
+            if before is not None:
+                samples["report_before"].append(time_report(run, cache, cold=False, pythonpath=before))
+        results[str(count)] = {kind: summary(values) for kind, values in samples.items()}
     results["load_average_end"] = os.getloadavg()
     (args.workdir / "report_scale.json").write_text(json.dumps(results, indent=2))
-    print("| symbols x 10 years | what (whole process) | wall (median) | CPU (median) |")
-    print("|---|---|---|---|")
+    print("| symbols x 10 years | what (whole process) | wall, min | wall, median | CPU, median |")
+    print("|---|---|---|---|---|")
+    labels = {"backtest": "vwapcli backtest (reference)", "report_before": f"vwapcli report, before ({args.before})",
+              "report_cold": "vwapcli report, cold tearsheet cache", "report_warm": "vwapcli report, warm tearsheet cache"}
     for count in args.symbols:
-        entry = results[str(count)]
-        for key, label in (("backtest", "vwapcli backtest (reference)"),
-                           ("report_before", f"vwapcli report, before ({args.before})"),
-                           ("report_cold", "vwapcli report, cold tearsheet cache"),
-                           ("report_warm", "vwapcli report, warm tearsheet cache")):
-            if key in entry:
-                print(f"| {count} | {label} | {entry[key]['wall_s']:.2f} s | {entry[key]['cpu_s']:.2f} s |")
-    load = results["load_average_start"], results["load_average_end"]
-    print(f"load average (1/5/15 min) at start {load[0]}, at end {load[1]}; python {PYTHON}")
+        for kind in ("backtest", "report_before", "report_cold", "report_warm"):
+            if kind in results[str(count)]:
+                entry = results[str(count)][kind]
+                print(f"| {count} | {labels[kind]} | {entry['wall_min_s']:.2f} s | {entry['wall_median_s']:.2f} s "
+                      f"| {entry['cpu_median_s']:.2f} s |")
+    print(f"load average (1/5/15 min) at start {results['load_average_start']}, "
+          f"at end {results['load_average_end']}; {args.repeat} interleaved rounds")
 
 
 if __name__ == "__main__":
