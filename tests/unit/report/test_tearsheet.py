@@ -342,3 +342,33 @@ def test_a_report_is_byte_identical_whether_its_tearsheet_was_drawn_or_read_from
     assert len(drawings) == 1  # the second report read the cache
     assert pages[0] == pages[1]
     assert b"sum " in pages[0]  # the (stub) tearsheet is on the page
+
+
+def test_a_real_forked_drawing_is_kept_and_read_back_byte_for_byte_without_a_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end with quantstats: the first report's child draws, the second starts none."""
+    returns, benchmark = _half_year()
+    cache = TearsheetCache(tmp_path)
+    started: list[str] = []
+    start = report_tearsheet._start_drawing
+
+    def counting() -> Any:
+        job = start()
+        started.append(type(job).__name__)
+        return job
+
+    monkeypatch.setattr(report_tearsheet, "_start_drawing", counting)
+    pages = []
+    for _ in range(2):
+        job = report_tearsheet.start_tearsheet(cache)
+        try:
+            job.submit(returns, benchmark, "t")
+            pages.append(job.result())
+        finally:
+            job.close()
+    assert started == ["ForkedTearsheet"]
+    assert multiprocessing.active_children() == []
+    assert pages[0] == pages[1]
+    assert len(PNG_IMAGE.findall(pages[0])) >= 14
+    assert [p.name for p in tmp_path.iterdir()] == [f"{tearsheet_key(returns, benchmark, 't')}.html"]
