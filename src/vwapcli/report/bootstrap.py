@@ -21,10 +21,18 @@ actual resampled values, which also handles an infinite profit factor without Na
 
 Everything is vectorised in row chunks of resamples so 2000 x 5000 trades stays well
 under a second and memory stays bounded (~2 MB per chunk, which is also faster than one big matrix).
+
+A report asks for the same intervals many times (issue 17): "all" and a run's only
+strategy are the same trades, and the model-risk verdicts judge five vol scales on the
+same sessions. So :func:`bootstrap_intervals` keeps its results by a digest of its inputs,
+and the day paths (which depend only on the day count, the block length and the seed) are
+drawn once per process; every number is the one a fresh computation gives.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -214,6 +222,11 @@ class BootstrapIntervals:
     max_drawdown_pct: Interval
 
 
+#: Results kept by :func:`bootstrap_intervals` (small objects; oldest dropped first).
+_KEPT_INTERVALS = 64
+_intervals_by_input: dict[str, BootstrapIntervals] = {}
+
+
 def bootstrap_intervals(
     pnl: np.ndarray,
     returns: np.ndarray,
@@ -221,14 +234,46 @@ def bootstrap_intervals(
     seed: int,
     block_length_days: float,
 ) -> BootstrapIntervals:
-    """Seeded 95 % intervals: trades i.i.d. for win rate/PF, stationary blocks for max DD."""
-    trade_seed, day_seed = seed_streams(seed)
+    """Seeded 95 % intervals: trades i.i.d. for win rate/PF, stationary blocks for max DD.
+
+    Pure in its inputs, so a repeat (same P&Ls, returns, samples, seed and block length)
+    returns the result already computed.
+    """
+    pnl = np.ascontiguousarray(pnl, dtype=float)
+    returns = np.ascontiguousarray(returns, dtype=float)
+    digest = hashlib.sha256(f"{pnl.size};{returns.size};{samples};{seed};{float(block_length_days)!r};".encode())
+    digest.update(pnl.tobytes())
+    digest.update(returns.tobytes())
+    key = digest.hexdigest()
+    if key not in _intervals_by_input:
+        if len(_intervals_by_input) >= _KEPT_INTERVALS:
+            del _intervals_by_input[next(iter(_intervals_by_input))]
+        _intervals_by_input[key] = _bootstrap_intervals(pnl, returns, samples, seed, block_length_days)
+    return _intervals_by_input[key]
+
+
+def _bootstrap_intervals(
+    pnl: np.ndarray, returns: np.ndarray, samples: int, seed: int, block_length_days: float
+) -> BootstrapIntervals:
+    trade_seed, _ = seed_streams(seed)
     win_rates, factors = trade_resamples(pnl, samples, np.random.default_rng(trade_seed))
-    drawdowns = drawdown_resamples(
-        returns, samples, block_length_days, np.random.default_rng(day_seed)
-    )
+    drawdowns = np.full(samples, np.nan)
+    if returns.size:
+        paths = _day_paths(returns.size, samples, float(block_length_days), seed)
+        for (start, stop), chunk in zip(_chunks(samples, returns.size), paths, strict=True):
+            drawdowns[start:stop] = max_drawdown_pct_of_paths(returns[chunk])
     return BootstrapIntervals(
         win_rate=percentile_interval(win_rates),
         profit_factor=percentile_interval(factors),
         max_drawdown_pct=percentile_interval(drawdowns),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _day_paths(n: int, samples: int, mean_block: float, seed: int) -> tuple[np.ndarray, ...]:
+    """The day paths :func:`drawdown_resamples` walks for ``seed``'s day stream, by chunk
+    (one set kept: about 40 MB for 2,000 paths of ten years)."""
+    rng = np.random.default_rng(seed_streams(seed)[1])
+    return tuple(
+        stationary_bootstrap_indices(n, stop - start, mean_block, rng) for start, stop in _chunks(samples, n)
     )

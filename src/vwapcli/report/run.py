@@ -67,8 +67,9 @@ def run_report(request: ReportRequest, env: Env) -> ExitStatus:
     """
     if request.out is not None:  # issue 12: checked before any work
         check_page_out(Path(request.out), "metrics.json", REPORT_FILES, request.force)
-    # First of all: quantstats' import and drawing (most of the time) then overlap
-    # everything below on the other core (issue 6: the report within seconds).
+    # First of all: quantstats' import and drawing (most of the time, unless the tearsheet
+    # cache has these returns' page) then overlap everything below on the other core
+    # (issues 6 and 17: the report within seconds).
     tearsheet = start_tearsheet()
     try:
         return _report(request, env.console, tearsheet)

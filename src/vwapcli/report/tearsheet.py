@@ -2,8 +2,9 @@
 
 quantstats and matplotlib are imported inside the functions that need them, so importing
 :mod:`vwapcli.report` stays cheap for every other command. On Linux quantstats is never
-imported by the report process at all: its tearsheet is drawn by forked processes while
-the report computes everything else (issue 6; see the section comment below).
+imported by the report process at all: its tearsheet is drawn by a forked process while
+the report computes everything else, or read back from the tearsheet cache when these
+returns were drawn before (issues 6 and 17; see the section comment below).
 The page embeds the result in an ``<iframe srcdoc>`` so its global CSS cannot restyle
 the report, after :func:`vwapcli.report.self_contained.strip_external_references`.
 """
@@ -13,65 +14,57 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import os
 import re
 import signal
 import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
 
 from vwapcli.report.self_contained import strip_external_references
+from vwapcli.report.tearsheet_cache import TearsheetCache, library_version, tearsheet_key
+
+log = logging.getLogger(__name__)
+#: What ``matplotlib.use`` is given (vwapcli.report.quiet_backend; named here so that
+#: importing this module does not import matplotlib).
+QUIET_BACKEND = "module://vwapcli.report.quiet_backend"
 
 # ------------------------------------------------------------------------ quantstats
 #
 # quantstats is most of the report's time: importing it (seaborn, scipy.stats) takes about
-# a second and drawing its fourteen figures about three. It needs nothing but the daily
-# returns, so on Linux it runs in a child process forked when the report starts (fork, not
-# spawn: the child inherits pandas and vwapcli already imported, and quantstats' import
-# overlaps the parent loading the run). Once the returns arrive the child forks a helper
-# and the two draw half the figures each, while the parent computes the bootstrap verdict
-# and its own charts. The page waits for the tearsheet only when it is laid out.
+# a second and drawing its fourteen figures about three seconds of CPU. It needs nothing
+# but the daily returns, so (issue 6) on Linux it runs in a child process forked as soon
+# as the returns are known (about 0.2 s into the report): quantstats' import and drawing
+# overlap the bootstrap, the model-risk verdicts and the report's own charts.
+# Issue 17: the child calls quantstats' public ``qs.reports.html`` whole, with its own
+# template, and draws on the quiet Agg backend (:mod:`.quiet_backend`, no redraw after
+# each save); the finished page is kept in a content-addressed cache
+# (:mod:`.tearsheet_cache`), so a report of returns already drawn never imports quantstats.
+# Nothing here names a quantstats template placeholder or plot function: an upgrade
+# changes the cache key (a fresh drawing once), never the path taken.
 
-#: quantstats.plots functions the helper process draws, each with the template
-#: placeholders its figures fill (quantstats 0.0.86 ``reports.html``). The first process
-#: computes the metric tables and draws every other figure. Chosen to split the drawing
-#: time roughly in half; any mismatch with quantstats falls back to one process.
-HELPER_FIGURES: dict[str, tuple[str, ...]] = {
-    "rolling_beta": ("rolling_beta",),
-    "rolling_volatility": ("rolling_vol",),
-    "rolling_sharpe": ("rolling_sharpe",),
-    "rolling_sortino": ("rolling_sortino",),
-    "drawdown": ("dd_plot",),
-    "monthly_heatmap": ("monthly_heatmap",),
-    "distribution": ("returns_dist",),
-}
-#: The quantstats.plots functions the first process draws; the helper skips them. (A
-#: figure function in neither list is drawn by both: wasted time, never a wrong page.)
-FIRST_FIGURES = (
-    "returns", "log_returns", "yearly_returns", "histogram", "daily_returns", "drawdowns_periods",
-)
+#: quantstats release the tearsheet checks (tests/unit/report/test_tearsheet.py) last
+#: passed against; another one is named on the page and in the log (see quantstats_note).
+TESTED_QUANTSTATS = "0.0.86"
 #: Longest wait for the tearsheet process before the page goes without it.
 TEARSHEET_TIMEOUT_S = 600.0
-_FIGURE_MARKER = "<!--vwapcli-figure:{}-->"
-_HELPER_FIGURE = re.compile(r"<!--vwapcli-figure:(\w+)-->(.*?)(?=<!--vwapcli-figure:)", re.S)
-_PNG_IMAGE = re.compile(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]+" />')
 
 
 class TearsheetError(RuntimeError):
     """quantstats' tearsheet could not be built; the page says why and goes on without it."""
 
 
-def _clean_quantstats_template(template: str) -> str:
-    """quantstats' template without its remote favicon, outbound link and onload hook."""
-    template = re.sub(r"<meta\s+http-equiv[^>]*>", "", template, flags=re.I)
-    template = template.replace('onload="save()"', "")
-    return strip_external_references(template)
+def clean_quantstats_page(text: str) -> str:
+    """quantstats' page without its remote favicon, outbound link, onload hook and
+    compatibility meta tag: nothing a browser would fetch, nothing run on load."""
+    text = re.sub(r"<meta\s+http-equiv[^>]*>", "", text, flags=re.I)
+    text = text.replace('onload="save()"', "")
+    return strip_external_references(text)
 
 
 def _import_quantstats() -> None:
@@ -82,7 +75,7 @@ def _import_quantstats() -> None:
     """
     import matplotlib
 
-    matplotlib.use("Agg")
+    matplotlib.use(QUIET_BACKEND)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import matplotlib.pyplot
@@ -91,10 +84,11 @@ def _import_quantstats() -> None:
 
 @contextlib.contextmanager
 def _quantstats_session() -> Iterator[Any]:
-    """quantstats, ready to draw on Agg; rc changes, warnings and font noise contained."""
+    """quantstats, ready to draw on the quiet Agg backend; rc changes, warnings and font
+    noise contained."""
     import matplotlib
 
-    matplotlib.use("Agg")
+    matplotlib.use(QUIET_BACKEND)
     font_logger = logging.getLogger("matplotlib.font_manager")
     previous_level = font_logger.level
     font_logger.setLevel(logging.ERROR)  # quantstats asks for Arial, absent on servers
@@ -112,179 +106,34 @@ def _quantstats_session() -> Iterator[Any]:
         font_logger.setLevel(previous_level)
 
 
-def _draw_nothing(*args: Any, **kwargs: Any) -> None:
-    """Stands in for a quantstats figure another process draws."""
-
-
-def _no_metrics(*args: Any, **kwargs: Any) -> pd.DataFrame:
-    """Stands in for quantstats' metric table in the helper (its template has no table)."""
-    return pd.DataFrame({"skipped": [0.0, 0.0, 0.0]})
-
-
-@contextlib.contextmanager
-def _skipping(qs: Any, figures: Collection[str], metrics: bool = False) -> Iterator[None]:
-    """quantstats with the named ``quantstats.plots`` functions (and the metric table)
-    doing nothing, restored afterwards."""
-    replaced = [(qs.plots, name, _draw_nothing) for name in figures]
-    if metrics:
-        replaced.append((qs.reports, "metrics", _no_metrics))
-    saved = [(module, name, getattr(module, name)) for module, name, _ in replaced]
-    try:
-        for module, name, stand_in in replaced:
-            setattr(module, name, stand_in)
-        yield
-    finally:
-        for module, name, original in saved:
-            setattr(module, name, original)
-
-
-def _run_quantstats(
-    qs: Any,
-    returns: pd.Series,
-    benchmark: pd.Series | None,
-    title: str,
-    template: str,
-    skip_figures: Collection[str] = (),
-    skip_metrics: bool = False,
-) -> str:
-    """``qs.reports.html`` on ``template`` (text); the raw HTML it writes."""
-    with tempfile.TemporaryDirectory(prefix="vwapcli-qs-") as folder, _skipping(
-        qs, skip_figures, skip_metrics
-    ):
-        template_path = Path(folder) / "template.html"
-        template_path.write_text(template, "utf-8")
-        output = Path(folder) / "tearsheet.html"
-        kwargs: dict[str, Any] = {}
-        if benchmark is not None:
-            kwargs["benchmark_title"] = str(benchmark.name or "Benchmark")
-        qs.reports.html(
-            returns,
-            benchmark=benchmark,
-            output=str(output),
-            title=title,
-            figfmt="png",
-            template_path=str(template_path),
-            strategy_title=str(returns.name or "Strategy"),
-            **kwargs,
-        )
-        return output.read_text("utf-8")
-
-
-def _split_templates(template: str) -> tuple[str, str] | None:
-    """(first process's template, helper's template), or None if the placeholders moved.
-
-    The first template keeps quantstats' placeholders except the helper's, which become
-    markers quantstats leaves alone; the helper's holds only its placeholders, each after
-    a marker, so its figures can be cut out of its output and dropped in at the markers.
-    """
-    names = [name for names in HELPER_FIGURES.values() for name in names]
-    if any(template.count("{{" + name + "}}") != 1 for name in names):
-        return None
-    first = template
-    for name in names:
-        first = first.replace("{{" + name + "}}", _FIGURE_MARKER.format(name))
-    helper = "".join(_FIGURE_MARKER.format(name) + "{{" + name + "}}" for name in names)
-    return first, helper + _FIGURE_MARKER.format("end")
-
-
-def _merge_helper_figures(first: str, helper_output: str) -> str | None:
-    """The first process's page with the helper's figures at their markers, or None when
-    anything is off (a figure missing, malformed or left empty): the caller then draws
-    the whole tearsheet in one process instead."""
-    figures = {name: image.strip() for name, image in _HELPER_FIGURE.findall(helper_output)}
-    for names in HELPER_FIGURES.values():
-        for name in names:
-            marker = _FIGURE_MARKER.format(name)
-            image = figures.get(name, "")
-            if first.count(marker) != 1 or not _PNG_IMAGE.fullmatch(image):
-                return None
-            first = first.replace(marker, image)
-    # A helper function quantstats called for a placeholder not listed above would have
-    # left an empty image in the first process's page.
-    return None if 'base64," />' in first else first
-
-
-def _helper_main(
-    connection: Any,
-    qs: Any,
-    returns: pd.Series,
-    benchmark: pd.Series | None,
-    title: str,
-    template: str,
-) -> None:
-    """Helper process: draw only HELPER_FIGURES into ``template``; send back the text."""
-    try:
-        text = _run_quantstats(
-            qs, returns, benchmark, title, template, FIRST_FIGURES, skip_metrics=True
-        )
-    except Exception:  # the first process notices the missing figures and draws them itself
-        text = ""
-    with contextlib.suppress(OSError):  # the first process is gone: nobody to tell
-        connection.send(text)
-    connection.close()
-
-
-def _end_helper(pid: int) -> None:
-    """Reap the helper process, ending it first if it is still drawing."""
-    with contextlib.suppress(ChildProcessError):
-        if os.waitpid(pid, os.WNOHANG) == (0, 0):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-
-
-def _split_tearsheet(
-    qs: Any, returns: pd.Series, benchmark: pd.Series | None, title: str, template: str
-) -> str:
-    """quantstats' page drawn by this process and a forked helper, half the figures each."""
-    templates = _split_templates(template)
-    if templates is None:
-        return _run_quantstats(qs, returns, benchmark, title, template)
-    first_template, helper_template = templates
-    receiver, sender = multiprocessing.Pipe(duplex=False)
-    # A plain fork: this process is a daemonic multiprocessing child (so the report can
-    # never wait on it at exit), and those may not start multiprocessing children.
-    pid = os.fork()
-    if pid == 0:
-        try:
-            receiver.close()  # else a send to a vanished first process blocks, not fails
-            _helper_main(sender, qs, returns, benchmark, title, helper_template)
-        finally:
-            os._exit(0)
-    sender.close()
-    try:
-        first = _run_quantstats(qs, returns, benchmark, title, first_template, HELPER_FIGURES)
-        try:
-            helper_output = receiver.recv() if receiver.poll(TEARSHEET_TIMEOUT_S) else ""
-        except (EOFError, OSError):
-            helper_output = ""
-    finally:
-        receiver.close()
-        _end_helper(pid)
-    merged = _merge_helper_figures(first, helper_output)
-    if merged is None:
-        return _run_quantstats(qs, returns, benchmark, title, template)
-    return merged
-
-
-def quantstats_tearsheet(
-    returns: pd.Series, benchmark: pd.Series | None, title: str, split: bool = False
-) -> str:
-    """quantstats' HTML tearsheet of daily returns, cleaned of every remote reference.
+def quantstats_tearsheet(returns: pd.Series, benchmark: pd.Series | None, title: str) -> str:
+    """quantstats' HTML tearsheet of daily returns (``qs.reports.html``), cleaned of every
+    remote reference.
 
     ``benchmark`` must be a Series of daily returns (never a ticker string: quantstats
-    would download it). Charts are PNG so the text holds no SVG namespace URLs. With
-    ``split`` (Linux, in the tearsheet process) a forked helper draws half the figures;
-    the text is the same either way.
+    would download it). Charts are PNG so the text holds no SVG namespace URLs.
     """
-    with _quantstats_session() as qs:
-        source = Path(qs.__file__).with_name("report.html").read_text("utf-8")
-        template = _clean_quantstats_template(source)
-        if split:
-            text = _split_tearsheet(qs, returns, benchmark, title, template)
-        else:
-            text = _run_quantstats(qs, returns, benchmark, title, template)
-    return strip_external_references(text)
+    kwargs: dict[str, Any] = {"strategy_title": str(returns.name or "Strategy")}
+    if benchmark is not None:
+        kwargs["benchmark_title"] = str(benchmark.name or "Benchmark")
+    with _quantstats_session() as qs, tempfile.TemporaryDirectory(prefix="vwapcli-qs-") as folder:
+        output = Path(folder) / "tearsheet.html"
+        qs.reports.html(returns, benchmark=benchmark, output=str(output), title=title,
+                        figfmt="png", **kwargs)
+        text = output.read_text("utf-8")
+    return clean_quantstats_page(text)
+
+
+def quantstats_note() -> str:
+    """Which quantstats draws the tearsheet, and whether the tearsheet checks ran on it.
+
+    Read from the installed distribution, without importing quantstats.
+    """
+    version = library_version("quantstats")
+    if version == TESTED_QUANTSTATS:
+        return f"Drawn by QuantStats {version} (qs.reports.html), as it comes."
+    return (f"Drawn by QuantStats {version} (qs.reports.html), as it comes; vwapcli's tearsheet "
+            f"checks last ran on {TESTED_QUANTSTATS}, so look it over.")
 
 
 class TearsheetJob(Protocol):
@@ -322,7 +171,7 @@ def _tearsheet_child(connection: Any, parent_end: Any) -> None:
     try:
         _import_quantstats()  # meanwhile the parent loads the run and computes returns
         returns, benchmark, title = connection.recv()
-        connection.send(("ok", quantstats_tearsheet(returns, benchmark, title, split=True)))
+        connection.send(("ok", quantstats_tearsheet(returns, benchmark, title)))
     except EOFError:  # the parent closed without submitting (it failed early)
         pass
     except Exception as error:
@@ -391,13 +240,62 @@ class ForkedTearsheet:
         self._connection.close()
 
 
-def start_tearsheet() -> TearsheetJob:
+class CachedTearsheet:
+    """The tearsheet behind the tearsheet cache (issue 17): the drawing job is started
+    only on a miss, once the returns (hence the key) are known, and its page is kept.
+
+    Starting the child at submit rather than at once delays quantstats' import by the
+    time it takes to load the run (about 0.2 s); a hit then costs no process, no import.
+    """
+
+    def __init__(self, start: Callable[[], TearsheetJob], cache: TearsheetCache) -> None:
+        self._start = start
+        self._cache = cache
+        self._job: TearsheetJob | None = None
+        self._key: str | None = None
+        self._text: str | None = None
+
+    def submit(self, returns: pd.Series, benchmark: pd.Series | None, title: str) -> None:
+        self._key = tearsheet_key(returns, benchmark, title)
+        self._text = self._cache.read(self._key)
+        if self._text is not None:
+            log.info("quantstats tearsheet read from the cache (%s)", self._cache.path(self._key))
+            return
+        log.info("quantstats tearsheet not in the cache: drawing it (key %s)", self._key[:16])
+        self._job = self._start()
+        self._job.submit(returns, benchmark, title)
+
+    def result(self) -> str:
+        if self._text is None:
+            if self._job is None:
+                raise TearsheetError("no returns were submitted")
+            text = self._job.result()
+            if self._key is not None:
+                self._cache.write(self._key, text)
+            self._text = text
+        return self._text
+
+    def close(self) -> None:
+        if self._job is not None:
+            self._job.close()
+
+
+def start_tearsheet(cache: TearsheetCache | None = None) -> TearsheetJob:
     """Start building quantstats' tearsheet: call first, submit the returns when known.
 
-    A forked child on Linux (so its imports and drawing overlap the report's own work);
-    elsewhere, inside a daemonic worker (which may not have children) or when no process
-    can be started, it is built in-process at the end.
+    Behind ``cache`` (by default the user's tearsheet cache), the drawing starts at submit
+    and only when the cache has no page for those returns; without a cache (caching
+    turned off) it starts now. The drawing is a forked child on Linux (so its imports and
+    drawing overlap the report's own work); elsewhere, inside a daemonic worker (which may
+    not have children) or when no process can be started, it is built in-process at the end.
     """
+    if library_version("quantstats") != TESTED_QUANTSTATS:
+        log.warning(quantstats_note())
+    cache = cache if cache is not None else TearsheetCache.default()
+    return _start_drawing() if cache is None else CachedTearsheet(_start_drawing, cache)
+
+
+def _start_drawing() -> TearsheetJob:
     if sys.platform.startswith("linux") and not multiprocessing.current_process().daemon:
         # The report draws its own charts with these too: imported before the fork they
         # are imported once for both processes (about 0.3 s of CPU).

@@ -15,7 +15,10 @@ from vwapcli.report.bootstrap import (
     BootstrapIntervals,
     Interval,
     bootstrap_intervals,
+    drawdown_resamples,
     max_drawdown_pct_of_paths,
+    percentile_interval,
+    seed_streams,
     stationary_bootstrap_indices,
     trade_resamples,
 )
@@ -38,6 +41,30 @@ def test_same_seed_gives_identical_intervals_and_another_seed_does_not() -> None
     other = bootstrap_intervals(pnl, returns, 500, seed=12, block_length_days=10)
     assert first == again
     assert first != other
+
+
+def _fresh_intervals(pnl: np.ndarray, returns: np.ndarray, samples: int, seed: int, block: float) -> BootstrapIntervals:
+    """Independent composition: the unmemoised resamplers on fresh generators of the seed's streams."""
+    trade_seed, day_seed = seed_streams(seed)
+    win_rates, factors = trade_resamples(pnl, samples, np.random.default_rng(trade_seed))
+    drawdowns = drawdown_resamples(returns, samples, block, np.random.default_rng(day_seed))
+    return BootstrapIntervals(percentile_interval(win_rates), percentile_interval(factors),
+                              percentile_interval(drawdowns))
+
+
+def test_kept_intervals_and_day_paths_equal_a_fresh_computation_every_time() -> None:
+    """Issue 17: the report asks for the same intervals many times (kept by a digest of the
+    inputs) and walks the same day paths (kept per day count, block and seed); each
+    answer must still be the one computed afresh, including after the inputs change."""
+    rng = np.random.default_rng(8)
+    pnl = rng.normal(20.0, 100.0, 300)
+    returns = rng.normal(0.0005, 0.01, 600)  # 600 days: several chunks of paths
+    changed = returns.copy()
+    changed[17] -= 0.05
+    for days in (returns, changed, returns, changed):
+        assert bootstrap_intervals(pnl, days, 700, seed=3, block_length_days=12) == _fresh_intervals(
+            pnl, days, 700, 3, 12.0)
+    assert bootstrap_intervals(pnl, returns, 700, 3, 12) != bootstrap_intervals(pnl, changed, 700, 3, 12)
 
 
 def test_trade_bootstrap_spanning_several_chunks_fills_every_resample() -> None:
