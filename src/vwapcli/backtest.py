@@ -1,4 +1,10 @@
-"""`vwapcli backtest`: load -> signals -> engine -> a complete run folder (SPEC 10)."""
+"""`vwapcli backtest`: load -> signals -> engine -> a complete run folder (SPEC 10).
+
+The command streams by symbol (SPEC 13, :mod:`vwapcli.symbol_phase`): each symbol's bars
+are loaded, turned into candidates and pricing inputs, and dropped, on this process, a
+local process pool or a Dask cluster; only the account walk sees every symbol.
+``execute_backtest`` is the same pipeline on bars already in memory (the sweep, tests).
+"""
 
 from __future__ import annotations
 
@@ -13,23 +19,26 @@ from pathlib import Path
 from vwapcli.app_config import AppConfig, StrategyChoice
 from vwapcli.config import OptionsConfig
 from vwapcli.core.types import SessionedBars
-from vwapcli.data.loading import BarRequest, MarketData, sessions_between
+from vwapcli.data.loading import BarRequest, MarketData, resolve_symbols, sessions_between
 from vwapcli.engine import (
     MODEL_RISK_FILE,
     BacktestResult,
     Engine,
     QuoteSourceForScale,
+    SymbolPricing,
     build_engine,
     configured_quote_source,
     not_applicable_reason,
     plan_candidates,
     reprice_trades,
+    universe_quote_source,
 )
 from vwapcli.env import Env, NoProgress, ProgressBars
 from vwapcli.output_paths import check_output_folder
 from vwapcli.run_folder import default_run_dir, staged_run_dir, write_table
-from vwapcli.run_record import pricing_record, run_record, summary_table
+from vwapcli.run_record import pricing_record, pricing_record_of, run_record, run_record_of, summary_table
 from vwapcli.runlog import run_log
+from vwapcli.symbol_phase import SymbolPhase, run_universe
 
 log = logging.getLogger("vwapcli.backtest")
 
@@ -39,7 +48,9 @@ class BacktestRequest:
     """`vwapcli backtest`: which bars, which strategies, where the run folder goes.
 
     ``slippage`` overrides ``options.slippage``; ``replay`` feeds the strategies bar by bar;
-    ``command`` is recorded in run.json (default: this process's argv).
+    ``command`` is recorded in run.json (default: this process's argv). ``executor``
+    ("local" or "dask"), ``workers`` and ``scheduler`` say where the per-symbol phase runs
+    (SPEC 13); the trades are the same wherever it runs.
     """
 
     bars: BarRequest
@@ -48,6 +59,9 @@ class BacktestRequest:
     slippage: float | None = None
     replay: bool = False
     command: tuple[str, ...] = ()
+    executor: str = "local"
+    workers: int | None = None
+    scheduler: str | None = None
 
 
 def execute_backtest(
@@ -97,6 +111,12 @@ def scaled_quote_sources(config: AppConfig, market_data: MarketData, store: Path
     return lambda s: configured_quote_source(config, market_data, store, vol_scale=s)
 
 
+def streamed_quote_sources(config: AppConfig, pricing: Sequence[SymbolPricing], store: Path) -> QuoteSourceForScale:
+    """:func:`scaled_quote_sources` for a streamed run: each symbol's model kept from its
+    phase (the same models the run priced with), the vol level times ``s``."""
+    return lambda s: universe_quote_source(config, pricing, store, vol_scale=s)
+
+
 def model_risk_unavailable(options: OptionsConfig) -> str | None:
     """Why this run gets no model-risk table (None: it gets one)."""
     return not_applicable_reason(options)
@@ -113,20 +133,29 @@ def run_backtest(request: BacktestRequest, env: Env) -> Path:
     bars = request.bars
     run_dir = request.out if request.out is not None else default_run_dir(Path("reports"), config.enabled_strategies())
     with staged_run_dir(run_dir) as staging, run_log(staging / "run.log"):
-        market_data = bars.load(config.data, env.console)
         # After a fallback to the packaged sample, the run record names the store actually read.
-        result, engine = _execute(
-            config, market_data, bars.start, bars.end, market_data.store, env.progress, request.replay
+        bar_store, symbols = resolve_symbols(
+            bars.store, list(bars.symbols) or None, config.data.timeframe, env.console, bars.store_is_default
         )
+        store = Path(bar_store.root)
+        phase = SymbolPhase(config, store, bars.start, bars.end, request.replay)
+        with env.progress.bar("symbols", len(symbols), "symbols") as advance:
+            universe = run_universe(
+                phase, symbols, request.executor, request.workers, request.scheduler, progress=advance
+            )
+        engine = build_engine(config, {}, store, pricer=universe.pricer)
+        sessions = universe.sessions(bars.start, bars.end)
+        with env.progress.bar("backtest", len(sessions), "sessions") as advance:
+            result = engine.run(universe.candidates, sessions, config.enabled_strategy_names(), progress=advance)
         write_table(result.trades, staging / "trades.csv", staging / "trades.parquet")
         write_table(result.skipped, staging / "skipped.csv", None)
         write_table(result.equity, None, staging / "equity.parquet")
         unavailable = model_risk_unavailable(config.options)
         if unavailable is None:
-            sources = scaled_quote_sources(config, market_data, market_data.store)
+            sources = streamed_quote_sources(config, universe.pricing, store)
             write_table(reprice_trades(result.trades, engine, sources), None, staging / MODEL_RISK_FILE)
-        record = run_record(config, market_data, sessions_between(market_data, bars.start, bars.end), request.command)
-        record["pricing"] = pricing_record(config.options, market_data, unavailable)
+        record = run_record_of(config, store, sorted(symbols), sessions, request.command)
+        record["pricing"] = pricing_record_of(config.options, store, sorted(symbols), unavailable)
         (staging / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     env.console.print(summary_table(result.trades, result.skipped))
     if request.out is None:

@@ -275,8 +275,14 @@ def backtest(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder. Default reports/<timestamp>-<strategies>/. An existing folder is never overwritten.")] = None,
     slippage: Annotated[float | None, typer.Option("--slippage", min=0.0, max=1.0, help="Override the fill model: 0 = mid, 1 = natural.")] = None,
     replay: Annotated[bool, typer.Option("--replay", help="Feed the strategies bar by bar, as paper trading does (same trades, slower).")] = False,
+    executor: Annotated[Executor, typer.Option("--executor", help="Where the per-symbol phase runs: local (process pool) or dask. Same trades either way.")] = Executor.local,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a LocalCluster). Workers read the bars from --store: give a path they all see.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: one per core, at most one per symbol; 1 = this process).")] = None,
 ) -> None:
     """Trade the signals as options debit spreads and write a run folder.
+
+    Symbols stream one at a time through loading, signals, exits and pricing inputs
+    (memory flat in the number of symbols); only the account walk sees them all.
 
     Example: vwapcli backtest --store data --symbols SPY QQQ --only orb --out reports/orb-only
     """
@@ -285,7 +291,7 @@ def backtest(
     strategies = _strategy_choice(config, only, enable)
     request = BacktestRequest(
         _bar_request(ctx, store, symbols, start, end), strategies, out=out, slippage=slippage, replay=replay,
-        command=tuple(sys.argv),
+        command=tuple(sys.argv), executor=executor.value, workers=workers, scheduler=scheduler,
     )
     run_backtest(request, _env(ctx))
 

@@ -11,6 +11,7 @@ import datetime as dt
 import platform
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,15 +52,20 @@ def _versions() -> dict[str, str]:
     }
 
 
-
 def run_record(
     config: AppConfig, market_data: MarketData, sessions: Sequence[dt.date], command: Sequence[str] = ()
 ) -> dict[str, Any]:
     """run.json (SPEC 10): the resolved config, the data read and where it came from, versions."""
+    return run_record_of(config, market_data.store, sorted(market_data), sessions, command)
+
+
+def run_record_of(
+    config: AppConfig, store: Path, symbols: list[str], sessions: Sequence[dt.date], command: Sequence[str] = ()
+) -> dict[str, Any]:
+    """:func:`run_record` from the store read and the sorted symbols (a streamed run holds no bars)."""
     from vwapcli.data.store import BarStore
 
-    bar_store = BarStore(market_data.store)
-    symbols = sorted(market_data)
+    bar_store = BarStore(store)
     return {
         "command": list(command or sys.argv),
         "config": config.resolved_dict(),
@@ -67,7 +73,7 @@ def run_record(
         "symbols": symbols,
         "start": sessions[0].isoformat() if sessions else None,
         "end": sessions[-1].isoformat() if sessions else None,
-        "store": str(market_data.store),
+        "store": str(store),
         "timeframe": config.data.timeframe,
         "data_fingerprint": bar_store.fingerprint(symbols, config.data.timeframe),
         "data_provenance": {s: bar_store.provenance(s) for s in symbols},
@@ -84,12 +90,19 @@ def pricing_record(options: OptionsConfig, market_data: MarketData, model_risk_u
     the span it was fitted on and the error it states), and where model risk is. Recorded
     at backtest time so the report needs no config or calibration file.
     """
+    return pricing_record_of(options, market_data.store, sorted(market_data), model_risk_unavailable)
+
+
+def pricing_record_of(
+    options: OptionsConfig, store: Path, symbols: list[str], model_risk_unavailable: str | None
+) -> dict[str, Any]:
+    """:func:`pricing_record` from the store read and the sorted symbols."""
     from vwapcli.options.calibration_file import CalibrationParams, calibration_path
 
     vol_model = options.vol_model
     calibrations: dict[str, Any] = {}
     if vol_model == "session":  # the model of SPEC 7.1 (also behind chain-mode exits)
-        for symbol in sorted(market_data):
+        for symbol in symbols:
             path = calibration_path(symbol, options.for_symbol(symbol).calibration_file)
             params = CalibrationParams.load_for_symbol(symbol, path)
             calibrations[symbol] = {
@@ -99,7 +112,7 @@ def pricing_record(options: OptionsConfig, market_data: MarketData, model_risk_u
     chain = options.pricing_source == "chain"
     return {
         "source": options.pricing_source,
-        "chain_store": (options.chain_store or str(market_data.store)) if chain else None,
+        "chain_store": (options.chain_store or str(store)) if chain else None,
         "vol_model": vol_model,
         "calibrations": calibrations,
         "model_risk": {
@@ -108,5 +121,3 @@ def pricing_record(options: OptionsConfig, market_data: MarketData, model_risk_u
             "not_applicable": model_risk_unavailable,
         },
     }
-
-

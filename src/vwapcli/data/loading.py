@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 
 from vwapcli.config import DataConfig
@@ -95,9 +96,17 @@ def sessions_between(
     market_data: Mapping[str, SessionedBars], start: dt.date | None, end: dt.date | None
 ) -> list[dt.date]:
     """Every session of any symbol in [start, end]: a run's sessions (rows of equity.parquet)."""
+    return union_of_sessions([bars.session_date for bars in market_data.values()], start, end)
+
+
+def union_of_sessions(
+    session_dates: Iterable[np.ndarray], start: dt.date | None, end: dt.date | None
+) -> list[dt.date]:
+    """:func:`sessions_between` from each symbol's session dates alone (a streamed run keeps
+    those, not the bars)."""
     days: set[dt.date] = set()
-    for bars in market_data.values():
-        days.update(bars.session_date.astype("datetime64[D]").tolist())
+    for dates in session_dates:
+        days.update(np.asarray(dates).astype("datetime64[D]").tolist())
     return sorted(d for d in days if (start is None or d >= start) and (end is None or d <= end))
 
 
@@ -127,10 +136,30 @@ def load_market_data(
     sample is used instead, with a printed notice. No symbols means every symbol the store
     holds in ``timeframe``.
     """
-    bar_store = store if isinstance(store, BarStore) else BarStore(store)
-    bar_ns = timeframe_ns(timeframe)
+    bar_store, requested = resolve_symbols(store, symbols, timeframe, console, store_is_default)
     cal = resolve_calendar(calendar)
     cal.require_sessions(start, end)
+    result = {symbol: load_symbol(bar_store, symbol, start, end, timeframe, cal) for symbol in requested}
+    return MarketData(result, Path(bar_store.root))
+
+
+def resolve_symbols(
+    store: BarStore | Path | str,
+    symbols: list[str] | None,
+    timeframe: str = "1m",
+    console: Console | None = None,
+    store_is_default: bool = False,
+) -> tuple[BarStore, list[str]]:
+    """The store actually read and the symbols to load from it, checked before any bar is read.
+
+    What :func:`load_market_data` does before reading bars, on its own so a streamed run
+    (SPEC 13: one symbol at a time, maybe on other machines) refuses a symbol the store
+    lacks before any work: the packaged sample after a fallback (with the notice), the
+    normalised symbols (none: every symbol the store holds), each with bar files in
+    ``timeframe`` (or 1m to resample). StoreError names what is missing; an unreadable
+    store is one PathAccessError line.
+    """
+    bar_store = store if isinstance(store, BarStore) else BarStore(store)
     _require_readable(Path(bar_store.root))
     if store_is_default and bar_store.is_empty():
         bar_store = sample_store()
@@ -142,38 +171,54 @@ def load_market_data(
     requested = list(symbols or []) or bar_store.symbols(timeframe) or bar_store.symbols("1m")
     if not requested:
         raise StoreError(f"{bar_store.root}: no {timeframe} bars in the store (run `vwapcli fetch` first)")
-    result: dict[str, SessionedBars] = {}
-    for raw_symbol in requested:
-        symbol = normalize_symbol(raw_symbol)
-        source_timeframe = timeframe
-        if not bar_store.bar_files(symbol, timeframe):
-            if timeframe != "1m" and bar_store.bar_files(symbol, "1m"):
-                source_timeframe = "1m"  # SPEC 3.2: 5m may be resampled from 1m
-            else:
-                raise StoreError(
-                    f"{bar_store.root}: no {timeframe} bars for {symbol} "
-                    f"(symbols present: {_present(bar_store, timeframe)})"
-                )
-        # One read per year file, straight into arrays (no DataFrame on the backtest path).
-        bars = bar_store.read_bar_arrays(symbol, None, end, timeframe=source_timeframe)
-        sessioned = assign_session_arrays(
-            bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume, symbol, source_timeframe, cal,
-            copy=False,
+    resolved = [normalize_symbol(raw_symbol) for raw_symbol in requested]
+    for symbol in resolved:
+        _source_timeframe(bar_store, symbol, timeframe)
+    return bar_store, resolved
+
+
+def _source_timeframe(bar_store: BarStore, symbol: str, timeframe: str) -> str:
+    """The stored timeframe ``symbol``'s ``timeframe`` bars come from (SPEC 3.2: 5m may be resampled from 1m)."""
+    if bar_store.bar_files(symbol, timeframe):
+        return timeframe
+    if timeframe != "1m" and bar_store.bar_files(symbol, "1m"):
+        return "1m"
+    raise StoreError(
+        f"{bar_store.root}: no {timeframe} bars for {symbol} "
+        f"(symbols present: {_present(bar_store, timeframe)})"
+    )
+
+
+def load_symbol(
+    bar_store: BarStore,
+    symbol: str,
+    start: DateLike | None,
+    end: DateLike | None,
+    timeframe: str,
+    calendar: SessionCalendar,
+) -> SessionedBars:
+    """One symbol's validated RTH session bars up to ``end`` (history before ``start`` kept):
+    the unit a streamed backtest loads, uses and frees (SPEC 13)."""
+    source_timeframe = _source_timeframe(bar_store, symbol, timeframe)
+    # One read per year file, straight into arrays (no DataFrame on the backtest path).
+    bars = bar_store.read_bar_arrays(symbol, None, end, timeframe=source_timeframe)
+    sessioned = assign_session_arrays(
+        bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume, symbol, source_timeframe, calendar,
+        copy=False,
+    )
+    if sessioned.n_sessions == 0:
+        stored = bar_store.date_range(symbol, source_timeframe)
+        span = f"{stored[0]} to {stored[1]}" if stored else "nothing"
+        raise StoreError(
+            f"{bar_store.root}: no {source_timeframe} session bars for {symbol} up to {end} "
+            f"(store holds {span})"
         )
-        if sessioned.n_sessions == 0:
-            stored = bar_store.date_range(symbol, source_timeframe)
-            span = f"{stored[0]} to {stored[1]}" if stored else "nothing"
-            raise StoreError(
-                f"{bar_store.root}: no {source_timeframe} session bars for {symbol} up to {end} "
-                f"(store holds {span})"
-            )
-        if start is not None and sessioned.session_date[-1] < as_date(start):
-            raise StoreError(
-                f"{bar_store.root}: no {source_timeframe} bars for {symbol} on or after {as_date(start)} "
-                f"(last stored session {sessioned.session_date[-1]})"
-            )
-        if source_timeframe != timeframe:
-            log.info("%s: resampling 1m bars to %s anchored at the session open", symbol, timeframe)
-            sessioned = resample_sessioned(sessioned, bar_ns)
-        result[symbol] = sessioned
-    return MarketData(result, Path(bar_store.root))
+    if start is not None and sessioned.session_date[-1] < as_date(start):
+        raise StoreError(
+            f"{bar_store.root}: no {source_timeframe} bars for {symbol} on or after {as_date(start)} "
+            f"(last stored session {sessioned.session_date[-1]})"
+        )
+    if source_timeframe != timeframe:
+        log.info("%s: resampling 1m bars to %s anchored at the session open", symbol, timeframe)
+        sessioned = resample_sessioned(sessioned, timeframe_ns(timeframe))
+    return sessioned

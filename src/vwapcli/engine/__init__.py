@@ -13,17 +13,24 @@ depending on the account, so a sweep can share it across configurations:
 
 ``Engine`` (engine.py) holds a config and a pricer and runs stages 2-4; ``run`` adds the
 run folder's tables (tables.py); the sweep reads P&L and equity straight from ``walk``.
-``build_engine`` (build.py) is the one place a config becomes an engine. ``reprice_trades``
+``build_engine`` (build.py) is the one place a config becomes an engine; a streamed run
+(SPEC 13) builds its pricer with ``universe_pricer`` from each symbol's ``symbol_pricing``
+and merges each symbol's candidates with ``in_signal_order``. ``reprice_trades``
 (model_risk.py) re-prices a finished run's trades with the vol level scaled (SPEC 7.1).
 """
 
 from vwapcli.engine.build import (
+    SymbolPricing,
     build_engine,
     build_pricer,
     configured_quote_source,
     exchange_sessions,
+    exchange_sessions_spanning,
+    symbol_pricing,
+    universe_pricer,
+    universe_quote_source,
 )
-from vwapcli.engine.candidates import Candidate, plan_candidates
+from vwapcli.engine.candidates import Candidate, in_signal_order, plan_candidates
 from vwapcli.engine.engine import Engine
 from vwapcli.engine.fills import FilledTrade, exit_fill, fill_and_size, trade_pnl
 from vwapcli.engine.model_risk import (
@@ -50,15 +57,21 @@ __all__ = [
     "PricedCandidate",
     "QuoteSourceForScale",
     "SpreadPricer",
+    "SymbolPricing",
     "build_engine",
     "build_pricer",
     "configured_quote_source",
     "exchange_sessions",
+    "exchange_sessions_spanning",
     "exit_fill",
     "fill_and_size",
+    "in_signal_order",
     "intrinsic_spread_value",
     "not_applicable_reason",
     "plan_candidates",
     "reprice_trades",
+    "symbol_pricing",
     "trade_pnl",
+    "universe_pricer",
+    "universe_quote_source",
 ]

@@ -5,12 +5,18 @@
 SPEC 7.1 session-vol model or the flat model on the bars' own history, or the chain
 store), loads the listing schedule, and takes exchange sessions from the calendar. Callers that re-price a run with another quote source pass ``quote_source``;
 the sweep passes a ``pricer`` it shares between configurations that price alike.
+
+A streamed run (SPEC 13) never holds every symbol's bars at once: ``symbol_pricing`` keeps
+what pricing needs from one symbol's bars (its option model and its first and last
+session) while they are loaded, and ``universe_pricer`` / ``universe_quote_source`` build
+the same pricer and sources from those, by the same functions, so prices are identical.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from vwapcli.app_config import AppConfig
@@ -19,7 +25,13 @@ from vwapcli.engine.engine import Engine
 from vwapcli.engine.pricing import SpreadPricer
 from vwapcli.options.expirations import ExpirySchedule, SessionDates
 from vwapcli.options.quotes import QuoteSource
-from vwapcli.options.source_choice import build_quote_source
+from vwapcli.options.source_choice import (
+    SymbolModel,
+    build_quote_source,
+    chain_quote_source,
+    model_quote_source,
+    symbol_model,
+)
 
 # Exchange sessions are taken this far past the data's last day, so an expiry chosen near
 # the end still counts real sessions (SPEC 7 dte) and sees listings after the last trade.
@@ -90,15 +102,94 @@ def configured_quote_source(
 def exchange_sessions(calendar_code: str, market_data: Mapping[str, SessionedBars]) -> dict[str, SessionDates]:
     """Exchange sessions (not just days with bars) from the data's first day to ~2 months
     past its last, per symbol, prepared for expiry look-ups."""
+    return exchange_sessions_spanning(calendar_code, {symbol: _span(bars) for symbol, bars in market_data.items()})
+
+
+SessionSpan = tuple[dt.date, dt.date]
+
+
+def _span(bars: SessionedBars) -> SessionSpan | None:
+    if not bars.n_sessions:
+        return None
+    first, last = bars.session_date[[0, -1]].astype("datetime64[D]").tolist()
+    return first, last
+
+
+def exchange_sessions_spanning(
+    calendar_code: str, spans: Mapping[str, SessionSpan | None]
+) -> dict[str, SessionDates]:
+    """:func:`exchange_sessions` from each symbol's first and last session (None: no
+    sessions), which is all it reads of the bars."""
     from vwapcli.data.sessions import SessionCalendar
 
-    days = [
-        day for bars in market_data.values() if bars.n_sessions
-        for day in bars.session_date[[0, -1]].astype("datetime64[D]").tolist()
-    ]
+    days = [day for span in spans.values() if span is not None for day in span]
     if not days:
         return {}
     calendar = SessionCalendar(calendar_code)
     last = min(max(days) + SESSIONS_PAST_DATA, calendar.last_session)
     sessions = SessionDates.of(calendar.session_arrays(min(days), last)[0])
-    return dict.fromkeys(market_data, sessions)
+    return dict.fromkeys(spans, sessions)
+
+
+@dataclass(frozen=True)
+class SymbolPricing:
+    """What pricing needs from one symbol's bars, without the bars (SPEC 13 streaming).
+
+    ``model`` is the configured option model (``vol_model``), also chain mode's exit
+    fallback; ``span`` the first and last session (the exchange sessions and expiries are
+    taken from the universe's span). Option prices read the underlying's level from the
+    candidate (P at entry, the planned exit level), never from the bars, so this is all.
+    """
+
+    symbol: str
+    model: SymbolModel | None
+    span: SessionSpan | None
+
+
+def symbol_pricing(config: AppConfig, symbol: str, bars: SessionedBars, store: Path) -> SymbolPricing:
+    """``symbol``'s pricing inputs from its bars (chain mode: the model behind its exits)."""
+    model = symbol_model(config.options, symbol, bars, store, calendar_code=config.data.calendar)
+    return SymbolPricing(symbol, model, _span(bars))
+
+
+def universe_quote_source(
+    config: AppConfig,
+    universe: Sequence[SymbolPricing],
+    store: Path,
+    *,
+    model: bool = False,
+    vol_scale: float = 1.0,
+) -> QuoteSource:
+    """:func:`configured_quote_source` from per-symbol pricing inputs (the same source)."""
+    options = config.options
+    if options.pricing_source == "chain" and not model:
+        return chain_quote_source(options, store)
+    models = {entry.symbol: entry.model for entry in universe if entry.model is not None}
+    return model_quote_source(options, models, vol_scale=vol_scale)
+
+
+def universe_pricer(
+    config: AppConfig,
+    universe: Sequence[SymbolPricing],
+    store: Path,
+    *,
+    sessions: Mapping[str, SessionDates] | None = None,
+) -> SpreadPricer:
+    """:func:`build_pricer` from per-symbol pricing inputs: the pricer a streamed run walks with.
+
+    ``sessions`` (default: from the universe's spans) lets a worker price its one symbol
+    against the whole universe's exchange sessions, exactly as the walk's pricer would.
+    """
+    options = config.options
+    expirations = options.expirations_file
+    fallback = None
+    if options.pricing_source == "chain":
+        fallback = universe_quote_source(config, universe, store, model=True)
+    return SpreadPricer(
+        universe_quote_source(config, universe, store),
+        ExpirySchedule.load(Path(expirations) if expirations else None),
+        sessions if sessions is not None else exchange_sessions_spanning(
+            config.data.calendar, {entry.symbol: entry.span for entry in universe}
+        ),
+        exit_fallback=fallback,
+    )

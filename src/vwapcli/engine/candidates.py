@@ -8,7 +8,7 @@ decides which candidates become trades.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,3 +86,22 @@ def plan_candidates(
                 underlying_exit=underlying_exit[k], skip_reason=skip,
             )
     return [c for c in out if c is not None]
+
+
+def in_signal_order(per_symbol: Iterable[Sequence[Candidate]]) -> list[Candidate]:
+    """Candidates planned symbol by symbol, merged into the order an all-at-once run plans them.
+
+    ``compute_signals`` sorts every signal by (entry time, symbol, strategy) with a stable
+    sort, and ``plan_candidates`` keeps that order. The key names the symbol, so ties are
+    only ever within one symbol, whose list is already in that order: a stable sort of the
+    lists concatenated in any order gives the all-at-once list, whichever order the symbols
+    were planned or finished in (SPEC 13 streaming).
+    """
+    merged = [candidate for candidates in per_symbol for candidate in candidates]
+    merged.sort(key=_signal_key)
+    return merged
+
+
+def _signal_key(candidate: Candidate) -> tuple[int, str, str]:
+    signal = candidate.signal
+    return signal.entry_time_ns, signal.symbol, signal.strategy_name

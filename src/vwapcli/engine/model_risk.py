@@ -117,11 +117,16 @@ def reprice_trades(
     pnl = np.full(shape, np.nan)
     priced_by = np.full(shape, UNPRICED, dtype=object)
     run_pricer = engine.pricer
-    for j, scale in enumerate(scales):
-        pricer = run_pricer if scale == 1.0 else SpreadPricer(
+    pricers = [
+        run_pricer if scale == 1.0 else SpreadPricer(
             source_for_scale(scale), run_pricer.schedule, run_pricer.session_dates, run_pricer.exit_fallback
         )
-        for i in range(n):
+        for scale in scales
+    ]
+    # Trade by trade, every scale: the scales' sources may share one model per symbol
+    # (a streamed run's), whose per-day state then serves all five while the day is fresh.
+    for i in range(n):
+        for j, pricer in enumerate(pricers):
             priced = pricer.price_held(spreads[i], entry_ns[i], entry_spot[i], exit_ns[i], exit_spot[i])
             if isinstance(priced, Skip):
                 continue

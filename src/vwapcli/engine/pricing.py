@@ -19,7 +19,7 @@ memory lives as long as the pricer (one run, or one sweep worker's data set).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -119,6 +119,17 @@ class SpreadPricer:
             return priced
 
         return price
+
+    def prices_of(self, candidates: Iterable[Candidate], dte: int) -> dict[PricingKey, PricedCandidate | Skip]:
+        """Every candidate priced, by its ``pricing_key``: what a worker of a streamed run
+        returns for its symbol (SPEC 13), so the account walk only looks prices up."""
+        price = self.price_for(dte)
+        return {candidate.pricing_key: price(candidate) for candidate in candidates}
+
+    def remember(self, dte: int, priced: Mapping[PricingKey, PricedCandidate | Skip]) -> None:
+        """Take answers priced elsewhere (:meth:`prices_of` on a pricer over the same quote
+        source, schedule and sessions) as this pricer's own: a lookup returns them as is."""
+        self._candidates.setdefault(dte, {}).update(priced)
 
     def spread(self, signal: Signal, trade_date: dt.date, dte: int) -> DebitSpread | Skip:
         """The spread ``signal`` trades with ``dte`` sessions to expiry (SPEC 7 strikes)."""

@@ -41,6 +41,11 @@ from vwapcli.options.variance_clock import (
 BUCKET_NS = BUCKET_MINUTES * NS_PER_MINUTE
 MIN_COVERAGE = 0.8  # a session needs 80% of its 5-minute buckets to count
 HAR_LAGS = (1, 5, 22)
+# Profiles kept per forecaster (6 KB each). A backtest asks for them in time order (the
+# walk, a worker pricing one symbol, model risk trade by trade), so the last weeks' days
+# are all it reuses; keeping every day cost ~16 MB per symbol-decade, most of a streamed
+# run's memory per symbol (SPEC 13).
+PROFILE_CACHE_DAYS = 32
 ForecastMethod = Literal["har", "ewma"]
 
 
@@ -205,6 +210,8 @@ class SessionForecaster:
         cached = self._profiles.get(day)
         if cached is not None:
             return cached
+        if len(self._profiles) >= PROFILE_CACHE_DAYS:
+            del self._profiles[next(iter(self._profiles))]  # the oldest asked
         complete = self._complete[: int(np.searchsorted(self._complete, self.history.prior_count(day)))]
         rows = self.history.bucket_shares[complete[-self.settings.profile_window :]]
         builtin = IntradayProfile.builtin()

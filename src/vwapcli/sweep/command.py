@@ -24,6 +24,7 @@ from vwapcli.app_config import AppConfig, load_config
 from vwapcli.data.loading import BarRequest
 from vwapcli.env import Env
 from vwapcli.errors import ConfigError
+from vwapcli.executors import default_workers
 from vwapcli.output_paths import check_output_folder
 from vwapcli.sweep.evaluation import (
     SweepData,
@@ -32,7 +33,6 @@ from vwapcli.sweep.evaluation import (
     results_frame,
     summary_lines,
 )
-from vwapcli.sweep.executors import default_workers
 from vwapcli.sweep.grid import Grid, SweepPoint, expand_grid, load_grid
 from vwapcli.sweep.heatmap import heatmap_html
 from vwapcli.sweep.ledger import code_version, ledger_path, now_utc, read_ledger

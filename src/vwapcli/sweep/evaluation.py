@@ -20,8 +20,8 @@ import pandas as pd
 
 from vwapcli.core.types import SessionedBars
 from vwapcli.env import Env
+from vwapcli.executors import run_tasks
 from vwapcli.sweep.deflated_sharpe import annualised, deflated_sharpe_ratio, expected_max_sharpe
-from vwapcli.sweep.executors import run_tasks
 from vwapcli.sweep.grid import Grid, SweepPoint, signal_key
 from vwapcli.sweep.ledger import AppendResult, append_trials, now_utc, trial_key, trials_on_data
 from vwapcli.sweep.trials import METRIC_COLUMNS, TrialOutcome, TrialSpec, TrialTask, evaluate_task

@@ -120,3 +120,19 @@ def test_changing_bars_on_or_after_day_d_never_changes_ds_profile_or_forecast(da
         assert after.prior_variance(day) == before.prior_variance(day)
         np.testing.assert_array_equal(after.profile(day).minute_shares, before.profile(day).minute_shares)
         assert after.opening_gap(day) == before.opening_gap(day)
+
+
+def test_the_profile_cache_keeps_the_latest_days_only_and_a_forgotten_day_comes_back_the_same() -> None:
+    """SPEC 13 memory: a decade of days must not pile up per symbol. Independent check: a
+    fresh forecaster computing the day once gives the very same shares."""
+    from vwapcli.options.vol_forecast import PROFILE_CACHE_DAYS
+
+    days = [d.astype(dt.date) for d in BARS_5M.session_date]
+    assert len(days) > PROFILE_CACHE_DAYS + 5
+    forecaster = SessionForecaster(SessionHistory.from_bars(BARS_5M))
+    for day in days:
+        forecaster.profile(day)
+    assert len(forecaster._profiles) == PROFILE_CACHE_DAYS
+    again = forecaster.profile(days[10]).minute_shares  # long evicted: recomputed
+    fresh = SessionForecaster(SessionHistory.from_bars(BARS_5M)).profile(days[10]).minute_shares
+    assert np.array_equal(again, fresh)

@@ -1,8 +1,10 @@
-"""Where sweep tasks run: a local process pool (default) or a Dask cluster.
+"""Where fanned-out tasks run: a local process pool (default) or a Dask cluster.
 
-Both executors share one contract: ``task_fn(shared, task)`` is called once per task,
-where ``shared`` is the heavy, read-only input every task needs (the sessioned bars) and
-is shipped to each worker **once**, not once per task:
+The sweep's trials and the backtest's per-symbol phase (SPEC 13) both run here. Both
+executors share one contract: ``task_fn(shared, task)`` is called once per task, where
+``shared`` is the read-only input every task needs (the sweep: the sessioned bars; the
+backtest: the config and the store path, the bars being read by each task itself) and is
+shipped to each worker **once**, not once per task:
 
 * local: a ``ProcessPoolExecutor`` whose initializer installs ``shared`` in each worker
   process (with the fork start method it is inherited without even being pickled);
@@ -28,7 +30,6 @@ DEFAULT_WORKERS = 2
 EXECUTORS = ("local", "dask", "inline")
 
 _WORKER_SHARED: Any = None
-
 
 
 def _install_shared(shared: Any) -> None:
@@ -112,7 +113,7 @@ def _run_dask(
         from dask.distributed import as_completed as dask_as_completed
     except ImportError:
         raise ExecutorError(
-            "--executor dask needs dask.distributed: pip install 'dask[distributed]'"
+            "--executor dask needs dask.distributed: pip install 'vwapcli[sweep]'"
         ) from None
     cluster = None
     try:

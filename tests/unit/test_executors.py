@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from vwapcli.sweep.executors import ExecutorError, run_tasks
+from vwapcli.executors import ExecutorError, run_tasks
 
 
 def scaled_sum(shared: dict[str, Any], task: tuple[int, int]) -> tuple[int, int, int]:
