@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +36,11 @@ from vwapcli.engine import (
 from vwapcli.env import Env, NoProgress, ProgressBars
 from vwapcli.output_paths import check_output_folder
 from vwapcli.run_folder import default_run_dir, staged_run_dir, write_table
-from vwapcli.run_record import pricing_record, pricing_record_of, run_record, run_record_of, summary_table
+from vwapcli.run_record import (
+    pricing_record_of,
+    run_record_of,
+    summary_table,
+)
 from vwapcli.runlog import run_log
 from vwapcli.symbol_phase import SymbolPhase, run_universe
 

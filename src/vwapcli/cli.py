@@ -24,7 +24,13 @@ from rich.markup import escape
 
 from vwapcli import __version__
 from vwapcli.env import Env
-from vwapcli.errors import ArgumentError, ExitStatus, MissingExtraError, PathAccessError, VwapcliError
+from vwapcli.errors import (
+    ArgumentError,
+    ExitStatus,
+    MissingExtraError,
+    PathAccessError,
+    VwapcliError,
+)
 
 if TYPE_CHECKING:
     from vwapcli.app_config import StrategyChoice
