@@ -20,6 +20,7 @@ from vwapcli.app_config import AppConfig, StrategyChoice
 from vwapcli.config import OptionsConfig
 from vwapcli.core.types import SessionedBars
 from vwapcli.data.loading import BarRequest, MarketData, resolve_symbols, sessions_between
+from vwapcli.data.sessions import SessionCalendar
 from vwapcli.engine import (
     MODEL_RISK_FILE,
     BacktestResult,
@@ -136,6 +137,8 @@ def run_backtest(request: BacktestRequest, env: Env) -> Path:
         config = config.model_copy(update={"options": options})
     bars = request.bars
     run_dir = request.out if request.out is not None else default_run_dir(Path("reports"), config.enabled_strategies())
+    # A weekend or pre-calendar range is named for what it is, before any folder or read.
+    SessionCalendar(config.data.calendar).require_sessions(bars.start, bars.end)
     with staged_run_dir(run_dir) as staging, run_log(staging / "run.log"):
         # After a fallback to the packaged sample, the run record names the store actually read.
         bar_store, symbols = resolve_symbols(
