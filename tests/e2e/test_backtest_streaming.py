@@ -139,9 +139,11 @@ def test_a_failure_inside_a_worker_is_the_users_one_line_error(
     from builders.cli import assert_one_line_failure, run_cli
 
     out = tmp_path / "late"
+    # Inside the exchange calendar (a range with no session at all is refused before any
+    # worker starts), after the stored bars: the worker's own read is what fails.
     code, text = run_cli([
-        "backtest", "--store", str(store), "--symbols", *SYMBOLS, "--start", "2030-01-02",
+        "backtest", "--store", str(store), "--symbols", *SYMBOLS, "--start", "2027-06-01",
         "--workers", "2", "--out", str(out),
     ], capsys, monkeypatch)
-    assert_one_line_failure(code, text, "on or after 2030-01-02")
+    assert_one_line_failure(code, text, "on or after 2027-06-01")
     assert not out.exists()

@@ -124,7 +124,7 @@ def test_with_the_session_model_run_json_carries_each_symbols_calibration_as_the
     fitted_on/error are compared with the YAML read independently (yaml.safe_load)."""
     import yaml
 
-    from vwapcli.backtest import pricing_record
+    from vwapcli.run_record import pricing_record
     from vwapcli.config import OptionsConfig
     from vwapcli.data.loading import MarketData
 
