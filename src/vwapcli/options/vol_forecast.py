@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from numba import njit
 
+from vwapcli.core.numpy_sums import pairwise_sum
 from vwapcli.core.types import NS_PER_MINUTE, SessionedBars
 from vwapcli.data.sessions import resample_sessioned
 from vwapcli.options.variance_clock import (
@@ -83,39 +85,54 @@ class SessionHistory:
 
     @classmethod
     def from_bars(cls, bars: SessionedBars) -> SessionHistory:
-        """Realized statistics per session; 1-minute bars are resampled to 5 minutes first."""
+        """Realized statistics per session; 1-minute bars are resampled to 5 minutes first.
+
+        Vectorised over sessions, with one compiled pass for the per-session sums (issue 17:
+        the per-session Python loop was half of a backtest's per-symbol phase). Same float64
+        bits as a loop over sessions with numpy: the same ``np.log`` on the same prices,
+        each session's sum in numpy's own (pairwise) order, the shares added in bar order.
+        """
         if bars.bar_ns != BUCKET_NS:
             if BUCKET_NS % bars.bar_ns:
                 raise ValueError(f"cannot put {bars.bar_ns} ns bars on the 5-minute grid")
             bars = resample_sessioned(bars, BUCKET_NS)
         n = bars.n_sessions
-        rv = np.full(n, np.nan)
-        raw_rv = np.full(n, np.nan)
-        gap = np.full(n, np.nan)
+        session_start = np.asarray(bars.session_start, dtype=np.int64)
+        counts = np.diff(session_start)
+        present = counts > 0
+        first, last = session_start[:-1][present], session_start[1:][present] - 1
         open_price = np.full(n, np.nan)
         close_price = np.full(n, np.nan)
+        open_price[present] = bars.open[first]
+        close_price[present] = bars.close[last]
+        # Log returns on the 5-minute grid, each session's first one from its open.
+        log_close = np.log(bars.close)
+        log_return = np.empty_like(log_close)
+        log_return[1:] = log_close[1:] - log_close[:-1]
+        log_return[first] = log_close[first] - np.log(bars.open[first])
+        squared = log_return**2
+
+        gap = np.full(n, np.nan)
+        follows = np.flatnonzero(present[1:] & np.isfinite(close_price[:-1])) + 1
+        # math.log (libm), not np.log: numpy's SIMD log may differ from it in the last bit.
+        gap[follows] = [math.log(ratio) for ratio in (open_price[follows] / close_price[follows - 1]).tolist()]
+
         minutes = (bars.session_close_ns - bars.session_open_ns) / NS_PER_MINUTE
-        shares = np.full((n, N_BUCKETS), np.nan)
+        covered = present & ~(counts < MIN_COVERAGE * (minutes / BUCKET_MINUTES))
         builtin = IntradayProfile.builtin()
-        for i in range(n):
-            a, b = int(bars.session_start[i]), int(bars.session_start[i + 1])
-            if a == b:
-                continue
-            prices = np.concatenate([[bars.open[a]], bars.close[a:b]])
-            squared = np.diff(np.log(prices)) ** 2
-            open_price[i], close_price[i] = bars.open[a], bars.close[b - 1]
-            if i > 0 and np.isfinite(close_price[i - 1]):
-                gap[i] = math.log(bars.open[a] / close_price[i - 1])
-            raw_rv[i] = float(squared.sum())
-            expected_buckets = minutes[i] / BUCKET_MINUTES
-            if (b - a) < MIN_COVERAGE * expected_buckets:
-                continue
-            rv[i] = raw_rv[i] / builtin.session_total(float(minutes[i]))
-            if minutes[i] == REGULAR_SESSION_MINUTES and raw_rv[i] > 0:
-                bucket = (bars.ts[a:b] - bars.session_open_ns[i]) // BUCKET_NS
-                row = np.zeros(N_BUCKETS)
-                np.add.at(row, np.clip(bucket, 0, N_BUCKETS - 1), squared)
-                shares[i] = row / raw_rv[i]
+        total = np.ones(n)
+        for length in np.unique(minutes[covered]).tolist():
+            total[covered & (minutes == length)] = builtin.session_total(float(length))
+        raw_rv, shares = _session_sums(
+            np.ascontiguousarray(squared, dtype=np.float64),
+            np.ascontiguousarray(bars.ts, dtype=np.int64),
+            session_start,
+            np.ascontiguousarray(bars.session_open_ns, dtype=np.int64),
+            covered & (minutes == REGULAR_SESSION_MINUTES),
+            BUCKET_NS,
+            N_BUCKETS,
+        )
+        rv = np.where(covered, raw_rv / total, np.nan)
         return cls(
             session_date=np.asarray(bars.session_date, dtype="datetime64[D]"),
             rv=rv,
@@ -126,6 +143,33 @@ class SessionHistory:
             session_minutes=minutes,
             bucket_shares=shares,
         )
+
+
+@njit(cache=True)
+def _session_sums(
+    squared: np.ndarray, ts: np.ndarray, session_start: np.ndarray, session_open_ns: np.ndarray,
+    profiled: np.ndarray, bucket_ns: int, n_buckets: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per session: the sum of its squared returns (NaN without bars) and, for ``profiled``
+    sessions with a positive sum, each 5-minute bucket's share of it (NaN rows otherwise)."""
+    n = session_start.shape[0] - 1
+    raw_rv = np.full(n, np.nan)
+    shares = np.full((n, n_buckets), np.nan)
+    for i in range(n):
+        a, b = session_start[i], session_start[i + 1]
+        if a == b:
+            continue
+        # 0.0 + the pairwise sum: numpy's reduction starts from add's identity.
+        raw_rv[i] = 0.0 + pairwise_sum(squared, a, b - a)
+        if not profiled[i] or not raw_rv[i] > 0:
+            continue
+        shares[i, :] = 0.0
+        for k in range(a, b):
+            bucket = min(max((ts[k] - session_open_ns[i]) // bucket_ns, 0), n_buckets - 1)
+            shares[i, bucket] += squared[k]
+        for j in range(n_buckets):
+            shares[i, j] /= raw_rv[i]
+    return raw_rv, shares
 
 
 # --------------------------------------------------------------------------- forecasts
