@@ -47,11 +47,12 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     same folder (created empty), which then replaces ``path``. Creates the folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _stage(path, write)
+    made: list[Path] = []
     try:
-        os.replace(temporary, path)
+        os.replace(_stage(path, write, created=made.append), path)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        for temporary in made:
+            temporary.unlink(missing_ok=True)
         raise
 
 
@@ -65,16 +66,30 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda temporary: temporary.write_text(text, encoding="utf-8", newline=""))
 
 
-def _stage(path: Path, write: Callable[[Path], object], suffix: str = ".tmp") -> Path:
-    """A hidden, fully written sibling of ``path`` (removed again if ``write`` fails)."""
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(handle)
-    temporary = Path(name)
+def _stage(
+    path: Path,
+    write: Callable[[Path], object],
+    suffix: str = ".tmp",
+    created: Callable[[Path], object] | None = None,
+) -> Path:
+    """A hidden, fully written sibling of ``path`` (removed again if ``write`` fails).
+
+    The temporary is created and handed to ``created`` (the caller's cleanup list) with
+    Ctrl-C held, so a SIGINT landing just after the file appears can never strand it.
+    """
+    temporary: Path | None = None
     try:
+        with ctrl_c_deferred():
+            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+            os.close(handle)
+            temporary = Path(name)
+            if created is not None:
+                created(temporary)
         write(temporary)
         os.chmod(temporary, FILE_MODE)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
         raise
     return temporary
 
@@ -150,7 +165,8 @@ def atomic_write_all(
                     continue
                 created.extend(_new_folders(path.parent))
                 path.parent.mkdir(parents=True, exist_ok=True)
-                staged.append((_stage(path, write), path))
+                target = path
+                _stage(path, write, created=lambda temporary: staged.append((temporary, target)))
             # From here on the work is a few renames: Ctrl-C waits for them (and for the
             # cleanup), so it never lands between two of them nor strands a .old copy.
             renaming.enter_context(ctrl_c_deferred())

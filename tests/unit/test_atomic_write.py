@@ -208,3 +208,35 @@ def test_a_journal_it_wrote_is_rolled_forward(tmp_path: Path) -> None:
     assert finish_interrupted_publication(journal) == 2
     assert (folder / "part-0.parquet").read_text() == "new"
     assert not (tmp_path / "gone.json").exists() and not journal.exists()
+
+
+@pytest.mark.parametrize("publish", ["one", "all"])
+def test_a_ctrl_c_landing_just_after_the_temporary_appears_leaves_no_temporary(
+    publish: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CI race of the fetch SIGINT test, made certain: a real SIGINT is delivered the
+    moment ``mkstemp`` has created the file (before the caller could record it for cleanup).
+    Ctrl-C must still propagate, the target keep its old bytes, and no hidden file remain."""
+    import os
+    import signal
+    import tempfile
+
+    import vwapcli.atomic_write as module
+
+    target = tmp_path / "data.bin"
+    target.write_bytes(b"old")
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp_then_ctrl_c(*args: object, **kwargs: object) -> tuple[int, str]:
+        made = real_mkstemp(*args, **kwargs)  # type: ignore[call-overload]
+        os.kill(os.getpid(), signal.SIGINT)
+        return made
+
+    monkeypatch.setattr(module.tempfile, "mkstemp", mkstemp_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        if publish == "one":
+            module.atomic_write_bytes(target, b"new")
+        else:
+            module.atomic_write_all([(target, lambda p: p.write_bytes(b"new"))])
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.bin"]
