@@ -21,6 +21,7 @@ through its renames is completed from its journal (:func:`finish_interrupted_pub
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -94,6 +95,11 @@ def _stage(
     return temporary
 
 
+def _record_staged(staged: list[tuple[Path | None, Path]], path: Path, temporary: Path) -> None:
+    """Remember a temporary for ``path`` the moment it exists (cleanup on any failure)."""
+    staged.append((temporary, path))
+
+
 def _keep_copy(path: Path) -> Path:
     """A hidden copy of ``path`` to put back on rollback (a hard link where possible)."""
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent)
@@ -165,8 +171,7 @@ def atomic_write_all(
                     continue
                 created.extend(_new_folders(path.parent))
                 path.parent.mkdir(parents=True, exist_ok=True)
-                target = path
-                _stage(path, write, created=lambda temporary: staged.append((temporary, target)))
+                _stage(path, write, created=functools.partial(_record_staged, staged, path))
             # From here on the work is a few renames: Ctrl-C waits for them (and for the
             # cleanup), so it never lands between two of them nor strands a .old copy.
             renaming.enter_context(ctrl_c_deferred())

@@ -124,9 +124,9 @@ def test_with_the_session_model_run_json_carries_each_symbols_calibration_as_the
     fitted_on/error are compared with the YAML read independently (yaml.safe_load)."""
     import yaml
 
-    from vwapcli.run_record import pricing_record
     from vwapcli.config import OptionsConfig
     from vwapcli.data.loading import MarketData
+    from vwapcli.run_record import pricing_record
 
     options = OptionsConfig().model_copy(update={"vol_model": "session"})
     market_data = MarketData({"SPY": None, "QQQ": None}, tmp_path)  # type: ignore[dict-item]
