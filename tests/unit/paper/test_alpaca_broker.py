@@ -15,6 +15,7 @@ independently, against alpaca-py's own request model (``LimitOrderRequest`` with
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -53,17 +54,7 @@ OPEN = SpreadOrder(
     action="open",
     limit_price=1.25,
 )
-CLOSE = SpreadOrder(
-    client_order_id="run-20240620-t1-close",
-    underlying="SPY",
-    expiration=dt.date(2024, 6, 28),
-    right="C",
-    long_strike=545.0,
-    short_strike=550.0,
-    contracts=2,
-    action="close",
-    limit_price=2.405,
-)
+CLOSE = dataclasses.replace(OPEN, client_order_id="run-20240620-t1-close", action="close", limit_price=2.405)
 
 
 def broker_for(server: ReplayServer, clock: FakeClock | None = None) -> AlpacaPaperBroker:
