@@ -30,6 +30,7 @@ from vwapcli.errors import (
     MissingExtraError,
     PathAccessError,
     VwapcliError,
+    caused_by_ctrl_c,
 )
 
 if TYPE_CHECKING:
@@ -512,18 +513,6 @@ def paper(
 INTERRUPTED_LINE = "[red]interrupted[/red]: nothing half-written was kept"
 
 
-def _caused_by_interrupt(error: BaseException) -> bool:
-    """True when a KeyboardInterrupt is in the exception's cause/context chain."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, KeyboardInterrupt):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
-
-
 def _usage_error_line(error: typer.TyperException) -> str:
     """Click's message for a bad option or argument, on one line with where help is."""
     format_message = getattr(error, "format_message", None)
@@ -575,11 +564,14 @@ def main() -> None:
         sys.exit(ExitStatus.INTERRUPTED)
     except SystemExit as exiting:
         # A command's own sys.exit after Ctrl-C: the promised line still prints.
-        if _caused_by_interrupt(exiting):
+        if caused_by_ctrl_c(exiting):
             session.env.error_console.print(INTERRUPTED_LINE)
             sys.exit(ExitStatus.INTERRUPTED)
         raise
     except Exception as error:
+        if caused_by_ctrl_c(error):  # e.g. numba's SystemError around a Ctrl-C inside a kernel
+            session.env.error_console.print(INTERRUPTED_LINE)
+            sys.exit(ExitStatus.INTERRUPTED)
         if session.env.debug:
             raise
         known = _environment_error(error)

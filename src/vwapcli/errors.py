@@ -151,3 +151,21 @@ class MissingExtraError(VwapcliError):
             return None
         package, extra = known
         return cls(f"this needs the optional package {package} (module {module!r}), not installed: pip install 'vwapcli[{extra}]'")
+
+
+def caused_by_ctrl_c(error: BaseException) -> bool:
+    """True when a KeyboardInterrupt is the error or in its cause/context chain.
+
+    A Ctrl-C can surface as another exception: numba reports a SIGINT that lands inside a
+    compiled kernel as ``SystemError(... returned a result with an exception set)`` caused
+    by the KeyboardInterrupt, and a command may ``sys.exit`` while handling one. Both must
+    still stop as an interruption (the one line, exit 130), never as an internal error.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

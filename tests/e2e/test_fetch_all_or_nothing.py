@@ -151,13 +151,13 @@ def fail_on_qqq_2024(monkeypatch: pytest.MonkeyPatch, moment: str, error: BaseEx
     if moment == "staging":
         real_stage = atomic_write_module._stage
 
-        def stage(path: Path, write, suffix: str = ".tmp") -> Path:  # type: ignore[no-untyped-def]
+        def stage(path: Path, write, suffix: str = ".tmp", created=None) -> Path:  # type: ignore[no-untyped-def]
             if path.as_posix().endswith(target):
                 def broken(temporary: Path) -> None:
                     temporary.write_bytes(b"PAR1 half a file")
                     raise error
-                return real_stage(path, broken, suffix)
-            return real_stage(path, write, suffix)
+                return real_stage(path, broken, suffix, created)
+            return real_stage(path, write, suffix, created)
 
         monkeypatch.setattr(atomic_write_module, "_stage", stage)
     else:

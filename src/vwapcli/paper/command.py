@@ -23,7 +23,7 @@ from vwapcli.app_config import AppConfig, StrategyChoice
 from vwapcli.core.types import SessionedBars, new_york_date, timeframe_ns
 from vwapcli.data.loading import BarRequest, MarketData
 from vwapcli.env import Env
-from vwapcli.errors import ConfigError, RunFolderExistsError
+from vwapcli.errors import ConfigError, RunFolderExistsError, caused_by_ctrl_c
 from vwapcli.output_paths import check_output_folder
 from vwapcli.paper.clocks import RealClock, SimulatedClock
 from vwapcli.paper.incremental import IncrementalEngine, PricerForSession
@@ -232,11 +232,16 @@ def run_paper(request: PaperRequest, env: Env, parts: PaperParts | None = None) 
 
             try:
                 session.run(feed, clock, finished, publish)
-            except KeyboardInterrupt:
+            except BaseException as error:
+                # A Ctrl-C inside a compiled kernel reaches us as numba's SystemError.
+                if not caused_by_ctrl_c(error):
+                    raise
                 journal.append("interrupted", {"now": session.last_now_ns})
                 _publish(out, session, record, complete=False)
                 env.error_console.print(f"paper: journal {journal_path} is consistent; run the same command to resume")
-                raise
+                if isinstance(error, KeyboardInterrupt):
+                    raise
+                raise KeyboardInterrupt from error
             finally:
                 # A live feed batches its store writes: store what it has not stored yet.
                 close_feed = getattr(feed, "close", None)
