@@ -9,7 +9,9 @@ are found and how YAML is read (one ``ConfigError`` line per problem).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import hashlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -212,11 +214,19 @@ def _count_values(document: Any, path: Path, what: str) -> None:
             stack.extend(node)
 
 
+#: Parsed YAML documents by their text's digest: a streamed run asks for the same event
+#: calendar and calibration once per symbol (issue 17), and PyYAML's pure-Python parser
+#: costs ~5-15 ms a file. Keyed by content, so an edited file is always parsed again.
+_PARSED_YAML: dict[bytes, Any] = {}
+_PARSED_YAML_LIMIT = 64
+
+
 def read_yaml_file(path: Path, what: str) -> Any:
     """Parse a YAML file; an unreadable file or broken YAML is one ``ConfigError`` line
     naming the file and, for YAML, the line and column. Bounded (issue 12): a file over
     ``MAX_YAML_BYTES``, nested past the parser's depth or expanding (aliases) past
-    ``MAX_YAML_VALUES`` is refused in one short line."""
+    ``MAX_YAML_VALUES`` is refused in one short line. A text parsed before in this process
+    is not parsed again (the caller gets its own copy)."""
     try:
         size = Path(path).stat().st_size
         if size > MAX_YAML_BYTES:
@@ -224,6 +234,22 @@ def read_yaml_file(path: Path, what: str) -> Any:
         text = Path(path).read_text()
     except OSError as error:
         raise ConfigError(f"{short_path(path)}: cannot read {what} ({error.strerror})") from None
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    if key in _PARSED_YAML:
+        return copy.deepcopy(_PARSED_YAML[key])
+    document = _parse_yaml(text, Path(path), what)
+    try:
+        kept = copy.deepcopy(document)
+    except RecursionError:  # deeper than a copy can go: parse such a file every time
+        return document
+    if len(_PARSED_YAML) >= _PARSED_YAML_LIMIT:
+        _PARSED_YAML.clear()
+    _PARSED_YAML[key] = kept
+    return document
+
+
+def _parse_yaml(text: str, path: Path, what: str) -> Any:
+    """:func:`read_yaml_file`'s parse and bounds, on text already read."""
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -233,5 +259,5 @@ def read_yaml_file(path: Path, what: str) -> Any:
         raise ConfigError(f"{path}:{where}: broken YAML: {reason}") from None
     except RecursionError:
         raise ConfigError(f"{path}: {what} is nested too deeply (rule: a config is a few levels deep)") from None
-    _count_values(document, Path(path), what)
+    _count_values(document, path, what)
     return document
