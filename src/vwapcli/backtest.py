@@ -24,7 +24,6 @@ from vwapcli.data.sessions import SessionCalendar
 from vwapcli.engine import (
     MODEL_RISK_FILE,
     BacktestResult,
-    Engine,
     QuoteSourceForScale,
     SymbolPricing,
     build_engine,
@@ -83,19 +82,6 @@ def execute_backtest(
     ``replay`` feeds the strategies bar by bar, as paper trading would; the engine loop
     is the same either way, and so are the trades.
     """
-    return _execute(config, market_data, start, end, store, progress, replay)[0]
-
-
-def _execute(
-    config: AppConfig,
-    market_data: Mapping[str, SessionedBars],
-    start: dt.date | None,
-    end: dt.date | None,
-    store: Path,
-    progress: ProgressBars | None = None,
-    replay: bool = False,
-) -> tuple[BacktestResult, Engine]:
-    """:func:`execute_backtest` and the engine that ran it (model risk re-prices with it)."""
     from vwapcli.signal_run import compute_signals
 
     signals = compute_signals(config, market_data, start, end, replay=replay)
@@ -103,8 +89,7 @@ def _execute(
     engine = build_engine(config, market_data, store)
     sessions = sessions_between(market_data, start, end)
     with (progress or NoProgress()).bar("backtest", len(sessions), "sessions") as advance:
-        result = engine.run(candidates, sessions, config.enabled_strategy_names(), progress=advance)
-    return result, engine
+        return engine.run(candidates, sessions, config.enabled_strategy_names(), progress=advance)
 
 
 def scaled_quote_sources(config: AppConfig, market_data: MarketData, store: Path) -> QuoteSourceForScale:

@@ -15,7 +15,7 @@ the same pricer and sources from those, by the same functions, so prices are ide
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,16 +64,28 @@ def build_pricer(
     In chain mode the configured model stands behind the chain for exits it has no quote
     for (SPEC 7).
     """
-    options = config.options
-    expirations = options.expirations_file
-    fallback = None
-    if options.pricing_source == "chain":
-        fallback = configured_quote_source(config, market_data, store, model=True)
-    return SpreadPricer(
+    return _pricer(
+        config,
         quote_source if quote_source is not None else configured_quote_source(config, market_data, store),
-        ExpirySchedule.load(Path(expirations) if expirations else None),
+        lambda: configured_quote_source(config, market_data, store, model=True),
         exchange_sessions(config.data.calendar, market_data),
-        exit_fallback=fallback,
+    )
+
+
+def _pricer(
+    config: AppConfig,
+    source: QuoteSource,
+    model_source: Callable[[], QuoteSource],
+    sessions: Mapping[str, SessionDates],
+) -> SpreadPricer:
+    """``source`` with the listing schedule and ``sessions``; in chain mode the configured
+    model (built only then) prices the exits the chain has no quote for (SPEC 7)."""
+    expirations = config.options.expirations_file
+    return SpreadPricer(
+        source,
+        ExpirySchedule.load(Path(expirations) if expirations else None),
+        sessions,
+        exit_fallback=model_source() if config.options.pricing_source == "chain" else None,
     )
 
 
@@ -180,16 +192,11 @@ def universe_pricer(
     ``sessions`` (default: from the universe's spans) lets a worker price its one symbol
     against the whole universe's exchange sessions, exactly as the walk's pricer would.
     """
-    options = config.options
-    expirations = options.expirations_file
-    fallback = None
-    if options.pricing_source == "chain":
-        fallback = universe_quote_source(config, universe, store, model=True)
-    return SpreadPricer(
+    return _pricer(
+        config,
         universe_quote_source(config, universe, store),
-        ExpirySchedule.load(Path(expirations) if expirations else None),
+        lambda: universe_quote_source(config, universe, store, model=True),
         sessions if sessions is not None else exchange_sessions_spanning(
             config.data.calendar, {entry.symbol: entry.span for entry in universe}
         ),
-        exit_fallback=fallback,
     )
