@@ -151,8 +151,10 @@ def run_universe(
     Fanned out, the candidates are also priced there, symbol by symbol (pricing does not
     depend on the account, and is most of a run's time): a second round of tasks, since a
     symbol's expiries need the whole universe's exchange sessions, known once every symbol
-    is loaded. In this process the walk prices lazily instead (only what passes the risk
-    limits). Either way a price is the same pure function of the same inputs.
+    is loaded. In this process they are priced together before the walk (every candidate
+    without a planned skip, the legs in array calls: cheaper than pricing only what passes
+    the risk limits one by one). Either way a price is the same pure function of the same
+    inputs.
     ``progress(1)`` is called as each symbol finishes its first phase.
     """
     n_workers = workers or default_symbol_workers(len(symbols))
@@ -170,6 +172,11 @@ def run_universe(
         priced = run_tasks(price_symbol, tasks, shared, executor=where, workers=n_workers, scheduler=scheduler)
         for answers in priced:
             pricer.remember(config.options.dte, answers)
+    else:
+        # Priced together here too (legs in array calls): cheaper than the walk's one by one.
+        pricer.prices_of(
+            (c for result in results for c in result.candidates if c.skip_reason is None), config.options.dte
+        )
     return Universe(
         symbols=list(symbols),
         candidates=in_signal_order(result.candidates for result in results),

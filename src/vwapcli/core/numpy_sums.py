@@ -15,7 +15,7 @@ PAIRWISE_BLOCK = 128  # numpy's PW_BLOCKSIZE
 
 
 @njit(cache=True)
-def pairwise_sum(values: np.ndarray, lo: int, n: int) -> float:
+def pairwise_sum(values: np.ndarray, lo: int | np.int64, n: int) -> float:
     """numpy's ``pairwise_sum`` of ``values[lo:lo+n]``: a plain loop below 8 values, eight
     interleaved partial sums up to 128, and the two halves (cut at a multiple of 8) above.
 

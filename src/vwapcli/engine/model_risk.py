@@ -123,11 +123,13 @@ def reprice_trades(
         )
         for scale in scales
     ]
-    # Trade by trade, every scale: the scales' sources may share one model per symbol
-    # (a streamed run's), whose per-day state then serves all five while the day is fresh.
-    for i in range(n):
-        for j, pricer in enumerate(pricers):
-            priced = pricer.price_held(spreads[i], entry_ns[i], entry_spot[i], exit_ns[i], exit_spot[i])
+    # Scale by scale, every trade priced together (their legs in one array call per
+    # symbol); the scales' sources may share one model per symbol (a streamed run's),
+    # whose remembered clock times then serve all five.
+    for j, (scale, pricer) in enumerate(zip(scales, pricers, strict=True)):
+        # The run's own pricer answers from memory; another scale's is asked once per trade.
+        held = pricer.price_held_many(spreads, entry_ns, entry_spot, exit_ns, exit_spot, remember=scale == 1.0)
+        for i, priced in enumerate(held):
             if isinstance(priced, Skip):
                 continue
             debit = fill_price(priced.entry, slippage, spreads[i].width)

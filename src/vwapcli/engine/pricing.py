@@ -19,7 +19,7 @@ memory lives as long as the pricer (one run, or one sweep worker's data set).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -28,7 +28,14 @@ from vwapcli.core.types import Signal
 from vwapcli.engine.candidates import Candidate, PricingKey
 from vwapcli.options.expirations import ExpiryChoice, ExpirySchedule, SessionDates, SessionsLike
 from vwapcli.options.quotes import QuoteSource
-from vwapcli.options.spreads import DebitSpread, Side, SpreadPrice, price_spread, spread_at_expiry
+from vwapcli.options.spreads import (
+    DebitSpread,
+    Side,
+    SpreadPrice,
+    price_spread,
+    price_spreads,
+    spread_at_expiry,
+)
 
 SpreadKey = tuple[str, str, float, float, int, int]
 
@@ -121,10 +128,38 @@ class SpreadPricer:
         return price
 
     def prices_of(self, candidates: Iterable[Candidate], dte: int) -> dict[PricingKey, PricedCandidate | Skip]:
-        """Every candidate priced, by its ``pricing_key``: what a worker of a streamed run
-        returns for its symbol (SPEC 13), so the account walk only looks prices up."""
-        price = self.price_for(dte)
-        return {candidate.pricing_key: price(candidate) for candidate in candidates}
+        """Every candidate priced, by its ``pricing_key``: what a streamed run's symbol phase
+        hands the account walk (SPEC 13), so the walk only looks prices up.
+
+        The same answers as :meth:`price` one by one, priced together: the spreads one by
+        one (strikes), their entries and exits through :meth:`price_held_many`.
+        """
+        by_key = self._candidates.setdefault(dte, {})
+        todo: dict[PricingKey, tuple[Candidate, DebitSpread]] = {}
+        answers: dict[PricingKey, PricedCandidate | Skip] = {}
+        for candidate in candidates:
+            key = candidate.pricing_key
+            known = by_key.get(key)
+            if known is not None:
+                answers[key] = known
+                continue
+            if key in todo:
+                continue
+            spread = self._spread_of(candidate, (*key[:5], dte))
+            if isinstance(spread, Skip):
+                answers[key] = by_key[key] = spread
+            else:
+                todo[key] = (candidate, spread)
+        held = self.price_held_many(
+            [spread for _, spread in todo.values()],
+            [c.signal.entry_time_ns for c, _ in todo.values()],
+            [c.signal.P for c, _ in todo.values()],
+            [c.exit_time_ns for c, _ in todo.values()],
+            [c.underlying_exit for c, _ in todo.values()],
+        )
+        for key, priced in zip(todo, held, strict=True):
+            answers[key] = by_key[key] = priced
+        return answers
 
     def remember(self, dte: int, priced: Mapping[PricingKey, PricedCandidate | Skip]) -> None:
         """Take answers priced elsewhere (:meth:`prices_of` on a pricer over the same quote
@@ -138,6 +173,31 @@ class SpreadPricer:
         if found is None:
             found = self._spreads[key] = self._spread(signal, trade_date, dte)
         return found
+
+    def spread_prices(
+        self,
+        spreads: Sequence[DebitSpread],
+        ts_ns: Sequence[int],
+        spots: Sequence[float],
+        side: Side,
+        remember: bool = True,
+    ) -> list[SpreadPrice | Skip]:
+        """:meth:`spread_price` of many spreads: the remembered ones looked up, the rest
+        priced together (``options.spreads.price_spreads``) and remembered.
+
+        ``remember=False``: priced together and not remembered (a pricer that will not be
+        asked again, such as model risk's at another vol level).
+        """
+        if not remember:
+            return price_spreads(self.quotes, spreads, ts_ns, spots, side)
+        keys = [(side, *row) for row in zip(spreads, ts_ns, spots, strict=True)]
+        missing = [i for i, key in enumerate(keys) if key not in self._prices]
+        priced = price_spreads(
+            self.quotes, [spreads[i] for i in missing], [ts_ns[i] for i in missing], [spots[i] for i in missing], side
+        )
+        for i, answer in zip(missing, priced, strict=True):
+            self._prices[keys[i]] = answer
+        return [self._prices[key] for key in keys]
 
     def spread_price(self, spread: DebitSpread, ts_ns: int, spot: float, side: Side) -> SpreadPrice | Skip:
         """Mid and natural for opening or closing ``spread`` at ``ts_ns`` with the underlying at ``spot``."""
@@ -163,11 +223,15 @@ class SpreadPricer:
             signal.symbol, signal.direction, signal.P, signal.P_target, signal.entry_time_ns, choice, self.quotes
         )
 
-    def _price(self, candidate: Candidate, spread_key: SpreadKey) -> PricedCandidate | Skip:
-        signal = candidate.signal
+    def _spread_of(self, candidate: Candidate, spread_key: SpreadKey) -> DebitSpread | Skip:
         spread = self._spreads.get(spread_key)
         if spread is None:
-            spread = self._spreads[spread_key] = self._spread(signal, candidate.session_date, spread_key[-1])
+            spread = self._spreads[spread_key] = self._spread(candidate.signal, candidate.session_date, spread_key[-1])
+        return spread
+
+    def _price(self, candidate: Candidate, spread_key: SpreadKey) -> PricedCandidate | Skip:
+        signal = candidate.signal
+        spread = self._spread_of(candidate, spread_key)
         if isinstance(spread, Skip):
             return spread
         return self.price_held(spread, signal.entry_time_ns, signal.P, candidate.exit_time_ns, candidate.underlying_exit)
@@ -186,6 +250,37 @@ class SpreadPricer:
         if isinstance(exit_price, Skip):
             return self._unquoted_exit(spread, entry, exit_ts_ns, exit_spot)
         return PricedCandidate(spread, entry, exit_price)
+
+    def price_held_many(
+        self,
+        spreads: Sequence[DebitSpread],
+        entry_ts_ns: Sequence[int],
+        entry_spots: Sequence[float],
+        exit_ts_ns: Sequence[int],
+        exit_spots: Sequence[float],
+        remember: bool = True,
+    ) -> list[PricedCandidate | Skip]:
+        """:meth:`price_held` of many trades, row by row the same answers, their legs
+        priced together (what pre-pricing a run's candidates and model risk call).
+        ``remember`` as in :meth:`spread_prices`."""
+        entries = self.spread_prices(spreads, entry_ts_ns, entry_spots, "open", remember)
+        opened = [i for i, entry in enumerate(entries) if not isinstance(entry, Skip)]
+        exits = self.spread_prices(
+            [spreads[i] for i in opened], [exit_ts_ns[i] for i in opened], [exit_spots[i] for i in opened], "close",
+            remember,
+        )
+        exit_of = dict(zip(opened, exits, strict=True))
+        answers: list[PricedCandidate | Skip] = []
+        for i, entry in enumerate(entries):
+            if isinstance(entry, Skip):
+                answers.append(entry)
+                continue
+            exit_price = exit_of[i]
+            answers.append(
+                self._unquoted_exit(spreads[i], entry, exit_ts_ns[i], exit_spots[i])
+                if isinstance(exit_price, Skip) else PricedCandidate(spreads[i], entry, exit_price)
+            )
+        return answers
 
     def _unquoted_exit(
         self, spread: DebitSpread, entry: SpreadPrice, exit_ts_ns: int, exit_spot: float

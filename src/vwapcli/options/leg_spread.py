@@ -70,13 +70,44 @@ class LegSpreadModel:
         elif not scale > 0.0:
             weight = 1.0
         else:
-            u = price / scale  # same operation order as raw_spread
-            try:
-                weight = 1.0 / (1.0 + (self.half_point / u) ** self.steepness) if u > 0.0 else 0.0
-            except OverflowError:
-                weight = 0.0
+            weight = self._weight(price / scale)  # same operation order as raw_spread
         raw = self.tick + self.wide * weight
         ticks = max(math.floor(raw / self.tick + 0.5 + TICK_EPSILON), 1)
         bid_ticks = max(math.floor(mid / self.tick - ticks / 2.0 + 0.5 + TICK_EPSILON), 0)
         # Whole ticks times the tick, rounded to kill float dust (0.07 not 0.07000000000000001).
         return round(bid_ticks * self.tick, 10), round((bid_ticks + ticks) * self.tick, 10)
+
+    def quotes(self, mid: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``quote`` for many legs at once: the same ``(bid, ask)`` bits, as arrays.
+
+        Why a twin and not ``spread_ticks``: a backtest prices about 20 legs per trade (its
+        own fills, then model risk at five vol levels), so the per-leg path was most of a
+        run's time. Every step is the scalar's IEEE operation on arrays except the two the
+        C library rounds differently from numpy, which stay per element in Python: the
+        power (``float.__pow__``) and the final ``round(x, 10)`` (a test holds the two equal).
+        """
+        mid = np.asarray(mid, dtype=np.float64)
+        scale = np.asarray(scale, dtype=np.float64)
+        price = np.where(mid > 0.0, mid, 0.0)
+        weight = np.where(price == 0.0, 0.0, 1.0)  # no scale (not > 0): the widest spread
+        priced = np.flatnonzero((price != 0.0) & (scale > 0.0))
+        u = price[priced] / scale[priced]  # same operation order as quote
+        weight[priced] = [self._weight(x) for x in u.tolist()]
+        raw = self.tick + self.wide * weight
+        ticks = np.maximum(np.floor(raw / self.tick + 0.5 + TICK_EPSILON), 1.0)
+        # + 0.0: an int has no negative zero, so neither may these (-0.0 + 0.0 is 0.0).
+        bid_ticks = np.maximum(np.floor(mid / self.tick - ticks / 2.0 + 0.5 + TICK_EPSILON), 0.0) + 0.0
+        return self._on_tick(bid_ticks), self._on_tick(bid_ticks + ticks)
+
+    def _on_tick(self, ticks: np.ndarray) -> np.ndarray:
+        """``round(ticks·tick, 10)`` per element, as ``quote`` rounds: once per distinct count."""
+        distinct, inverse = np.unique(ticks, return_inverse=True)
+        prices = [round(x, 10) for x in (distinct * self.tick).tolist()]
+        return np.asarray(prices, dtype=np.float64)[inverse]
+
+    def _weight(self, u: float) -> float:
+        """``logistic(steepness·ln(u/half_point))`` of one leg, by the C library's ``pow``."""
+        try:
+            return 1.0 / (1.0 + (self.half_point / u) ** self.steepness) if u > 0.0 else 0.0
+        except OverflowError:
+            return 0.0

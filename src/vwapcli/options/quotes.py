@@ -57,6 +57,26 @@ class Quote:
     iv: float | None = None
 
 
+@dataclass(frozen=True)
+class LegQuotes:
+    """Many legs' markets at once (``lookup_many``): one row per leg, dollars per share.
+
+    A row listed in ``skips`` has no quote (its arrays hold NaN); ``iv`` is NaN where the
+    source has none.
+    """
+
+    bid: np.ndarray
+    ask: np.ndarray
+    mid: np.ndarray
+    iv: np.ndarray
+    skips: dict[int, Skip]
+
+    @classmethod
+    def empty(cls, n: int) -> LegQuotes:
+        """``n`` rows, none quoted yet (NaN), no reasons."""
+        return cls(np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan), {})
+
+
 @runtime_checkable
 class QuoteSource(Protocol):
     """What the spread builder and the engine need from a source of option prices."""

@@ -34,8 +34,8 @@ from vwapcli.core.types import SessionedBars
 from vwapcli.data.sessions import SessionCalendar
 from vwapcli.options.calibration_file import CalibrationParams
 from vwapcli.options.events import EventCalendar
-from vwapcli.options.pricing import bs_price_scalar
-from vwapcli.options.quotes import Quote, Right, SymbolTerms, checked_vol_scale
+from vwapcli.options.pricing import bs_price, bs_price_scalar
+from vwapcli.options.quotes import LegQuotes, Quote, Right, SymbolTerms, checked_vol_scale
 from vwapcli.options.variance_clock import (
     SESSIONS_PER_YEAR,
     ClockEvent,
@@ -48,6 +48,7 @@ log = logging.getLogger("vwapcli.options")
 
 NS_PER_YEAR = 365 * 24 * 3600 * 1_000_000_000
 SESSION_TABLE_DAYS_AHEAD = 400  # expiries up to about a year past the data
+T_YEARS_CACHE_SIZE = 65_536  # (instant, expiry) pairs per symbol: ~10 MB at most
 
 
 def session_table_for(bars: SessionedBars, calendar: SessionCalendar | None = None) -> SessionTable:
@@ -80,6 +81,7 @@ class SessionVolModel:
         self._variance: dict[dt.date, float] = {}
         self._sigma: dict[tuple[dt.date, bool], float] = {}
         self._clock_events: dict[dt.date, tuple[ClockEvent, ...]] = {}
+        self._t_years: dict[tuple[int, dt.date], float] = {}
 
     @classmethod
     def from_bars(
@@ -118,6 +120,15 @@ class SessionVolModel:
             cached = self._sigma[(day, after_open)] = self._sigma_uncached(day, after_open)
         return cached
 
+    def sigmas(self, sessions: Sequence[tuple[dt.date, bool]]) -> list[float]:
+        """:meth:`sigma` of many (day, after_open) pairs; the HAR forecasts of days not yet
+        known are computed together (``SessionForecaster.prior_variances``)."""
+        new_days = [day for day in dict.fromkeys(day for day, _ in sessions) if day not in self._variance]
+        if new_days:
+            forecasts = self.forecaster.prior_variances(new_days).tolist()
+            self._variance.update(zip(new_days, forecasts, strict=True))
+        return [self.sigma(day, after_open) for day, after_open in sessions]
+
     def _sigma_uncached(self, day: dt.date, after_open: bool) -> float:
         level = self.params.level
         variance = self.prior_variance(day)
@@ -126,6 +137,45 @@ class SessionVolModel:
         if after_open and level.gap_weight:
             variance += level.gap_weight * self.forecaster.opening_gap(day) ** 2
         return max(math.sqrt(SESSIONS_PER_YEAR * level.premium * variance), level.vol_floor)
+
+    def t_years(self, ts_ns: int, expiry: dt.date) -> float:
+        """The variance clock's ``T`` from ``ts_ns`` to ``expiry``'s close, remembered.
+
+        Both legs of a spread, and model risk's five vol levels, ask for the same instant
+        and expiry; the clock walks the sessions in Python, so it answers each pair once.
+        At most ``T_YEARS_CACHE_SIZE`` pairs are kept (the oldest asked go first).
+        """
+        key = (ts_ns, expiry)
+        cached = self._t_years.get(key)
+        if cached is None:
+            cached = self._remember_t_years(key, self.clock.t_years(ts_ns, expiry))
+        return cached
+
+    def t_years_many(self, instants: Sequence[tuple[int, dt.date]]) -> list[float]:
+        """:meth:`t_years` of many (instant, expiry) pairs; the intraday profiles the new
+        ones need are computed together (``SessionForecaster.profiles``)."""
+        answers: dict[tuple[int, dt.date], float] = {}
+        for pair in instants:
+            cached = self._t_years.get(pair)
+            if cached is not None:
+                answers[pair] = cached
+        missing = [pair for pair in dict.fromkeys(instants) if pair not in answers]
+        if missing:
+            clock = self.clock
+            index = np.searchsorted(clock.close_ns, np.array([t for t, _ in missing], dtype=np.int64), side="right")
+            n_sessions = clock.dates.shape[0]
+            days = sorted({clock.day_of[i] for i in index.tolist() if i < n_sessions})
+            profiles = dict(zip(days, self.forecaster.profiles(days), strict=True))
+            for pair, i in zip(missing, index.tolist(), strict=True):
+                profile = profiles[clock.day_of[i]] if i < n_sessions else None
+                answers[pair] = self._remember_t_years(pair, clock.t_years(*pair, profile=profile))
+        return [answers[pair] for pair in instants]
+
+    def _remember_t_years(self, key: tuple[int, dt.date], value: float) -> float:
+        if len(self._t_years) >= T_YEARS_CACHE_SIZE:
+            del self._t_years[next(iter(self._t_years))]  # the oldest asked
+        self._t_years[key] = value
+        return value
 
     def session_of(self, ts_ns: int) -> tuple[dt.date, bool] | None:
         """The current-or-next session's date at ``ts_ns`` and whether it has opened."""
@@ -167,7 +217,7 @@ class CalibratedQuoteSource:
                 f"{symbol} {day}: fewer than {model.params.forecast.min_sessions} prior sessions of bars",
             )
         clock = model.clock
-        t_var = clock.t_years(ts_ns, expiry)
+        t_var = model.t_years(ts_ns, expiry)
         t_cal = max(clock.expiry_close_ns(expiry) - ts_ns, 0) / NS_PER_YEAR
         rate, div_yield, _ = self.symbol_terms(symbol)
         forward = spot * math.exp((rate - div_yield) * t_cal)
@@ -184,6 +234,80 @@ class CalibratedQuoteSource:
             mid = bs_price_scalar(spot, strike, 0.0, rate, div_yield, vol, right)
         bid, ask = model.spread.quote(mid, forward * total_std)
         return Quote(bid=float(bid), ask=float(ask), mid=mid, iv=vol)
+
+    def lookup_many(
+        self,
+        symbol: str,
+        ts_ns: np.ndarray,
+        expiry: Sequence[dt.date],
+        strike: np.ndarray,
+        right: np.ndarray,
+        spot: np.ndarray,
+    ) -> LegQuotes:
+        """:meth:`lookup` for many legs of one symbol: the very same bits, as arrays.
+
+        Why: a backtest asks for about 20 legs per trade (its fills, then model risk at
+        five vol levels) and the per-leg path cost ~25 us of Python each, most of a run.
+        Here the per-session and per-(instant, expiry) terms are computed once per distinct
+        value (sigma, the clock's ``T``, the carry) and the rest on arrays. Where numpy's
+        ``exp``/``log`` would round differently from the C library's that ``lookup`` uses,
+        the values stay per element through ``math`` (a test holds the two paths equal).
+        A leg ``lookup`` would refuse gets that very Skip in ``LegQuotes.skips``.
+        """
+        ts = np.asarray(ts_ns, dtype=np.int64)
+        quotes = LegQuotes.empty(ts.shape[0])
+        model = self.models.get(symbol)
+        # Sigma per leg from its session (day, opened yet); NaN where lookup refuses.
+        sigma = np.full(ts.shape[0], np.nan)
+        if model is not None:
+            clock = model.clock
+            index = np.searchsorted(clock.close_ns, ts, side="right")
+            inside = np.flatnonzero(index < clock.dates.shape[0])
+            after_open = ts[inside] >= clock.open_ns[index[inside]]
+            sessions, inverse = np.unique(index[inside] * 2 + after_open, return_inverse=True)
+            levels = model.sigmas([(clock.day_of[key // 2], bool(key % 2)) for key in sessions.tolist()])
+            sigma[inside] = np.asarray(levels, dtype=np.float64)[inverse] * self.vol_scale
+        for row in np.flatnonzero(np.isnan(sigma)).tolist():  # rare: lookup words the reason
+            answer = self.lookup(symbol, int(ts[row]), expiry[row], float(strike[row]), right[row], float(spot[row]))
+            if isinstance(answer, Skip):
+                quotes.skips[row] = answer
+        ok = np.flatnonzero(~np.isnan(sigma))
+        if model is None or ok.shape[0] == 0:
+            return quotes
+        rate, div_yield, _ = self.symbol_terms(symbol)
+        # Per distinct (instant, expiry): the clock's T, calendar time and the carry factor.
+        pairs: dict[tuple[int, dt.date], int] = {}
+        pair_of = np.array([pairs.setdefault((t, expiry[row]), len(pairs)) for t, row in
+                            zip(ts[ok].tolist(), ok.tolist(), strict=True)], dtype=np.int64)
+        t_var_of = model.t_years_many(list(pairs))
+        close_of = {day: model.clock.expiry_close_ns(day) for day in {day for _, day in pairs}}
+        t_cal_of = [max(close_of[day] - t, 0) / NS_PER_YEAR for t, day in pairs]
+        carry_of = [math.exp((rate - div_yield) * t_cal) for t_cal in t_cal_of]
+        t_var = np.asarray(t_var_of, dtype=np.float64)[pair_of]
+        t_cal = np.asarray(t_cal_of, dtype=np.float64)[pair_of]
+        s = np.asarray(spot, dtype=np.float64)[ok]
+        k = np.asarray(strike, dtype=np.float64)[ok]
+        rights = np.asarray(right)[ok]
+        level = sigma[ok]
+        forward = s * np.asarray(carry_of, dtype=np.float64)[pair_of]
+        total_std = level * np.sqrt(t_var)
+        live = total_std > 0
+        vol = level.copy()
+        mid = np.empty(ok.shape[0])
+        on = np.flatnonzero(live)
+        if on.shape[0]:
+            moneyness = [math.log(x) for x in (k[on] / forward[on]).tolist()]
+            z = np.asarray(moneyness, dtype=np.float64) / total_std[on]
+            vol[on] = level[on] * np.asarray(model.smile.ratio(z), dtype=np.float64)
+            t_on, c_on = t_var[on], t_cal[on]
+            # Carry over calendar time, variance over the clock: rescale r and q to T.
+            mid[on] = bs_price(s[on], k[on], t_on, rate * c_on / t_on, div_yield * c_on / t_on, vol[on], rights[on])
+        off = np.flatnonzero(~live)
+        if off.shape[0]:
+            mid[off] = bs_price(s[off], k[off], 0.0, rate, div_yield, vol[off], rights[off])
+        bid, ask = model.spread.quotes(mid, forward * total_std)
+        quotes.bid[ok], quotes.ask[ok], quotes.mid[ok], quotes.iv[ok] = bid, ask, mid, vol
+        return quotes
 
     def quote(
         self, symbol: str, ts_ns: int, expiry: dt.date, strike: float, right: Right, spot: float

@@ -13,15 +13,19 @@ business, not this module's.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
+
+import numpy as np
 
 from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.core.types import MICROS_PER_DOLLAR, Direction
 from vwapcli.options.expirations import ExpiryChoice, ExpirySchedule, SessionsLike
 from vwapcli.options.pricing import round_to_cent
-from vwapcli.options.quotes import Quote, QuoteSource, Right
+from vwapcli.options.quotes import LegQuotes, Quote, QuoteSource, Right
 from vwapcli.options.strikes import NoStrikeError, choose_strikes
 
 Side = Literal["open", "close"]
@@ -141,6 +145,54 @@ def price_spread(
     natural = long_leg.ask - short_leg.bid if side == "open" else long_leg.bid - short_leg.ask
     # Leg quotes are whole cents, so rounding the natural to cents only strips float noise.
     return SpreadPrice(mid=mid, natural=round_to_cent(natural), iv_long=long_leg.iv)
+
+
+def price_spreads(
+    source: QuoteSource, spreads: Sequence[DebitSpread], ts_ns: Sequence[int], spots: Sequence[float], side: Side
+) -> list[SpreadPrice | Skip]:
+    """:func:`price_spread` of many spreads, row by row the same answers.
+
+    A source with ``lookup_many`` (the session model) prices every leg of a symbol in one
+    array call; any other source is asked leg by leg as :func:`price_spread` does.
+    """
+    lookup_many = getattr(source, "lookup_many", None)
+    if lookup_many is None:
+        return [price_spread(source, *row, side) for row in zip(spreads, ts_ns, spots, strict=True)]
+    answers: list[SpreadPrice | Skip | None] = [None] * len(spreads)
+    rows_of: dict[str, list[int]] = {}
+    for row, spread in enumerate(spreads):
+        rows_of.setdefault(spread.symbol, []).append(row)
+    for symbol, rows in rows_of.items():
+        mine = [spreads[row] for row in rows]
+        n = len(rows)
+        times = np.array([ts_ns[row] for row in rows], dtype=np.int64)
+        legs: LegQuotes = lookup_many(
+            symbol,
+            np.concatenate([times, times]),
+            [spread.expiry for spread in mine] * 2,
+            np.array([spread.k_long for spread in mine] + [spread.k_short for spread in mine], dtype=np.float64),
+            np.array([spread.right for spread in mine] * 2),
+            np.array([spots[row] for row in rows] * 2, dtype=np.float64),
+        )
+        # As price_spread: open pays the long ask and receives the short bid; close reverses.
+        raw = legs.ask[:n] - legs.bid[n:] if side == "open" else legs.bid[:n] - legs.ask[n:]
+        natural = _cents_of(raw).tolist()
+        mid = (legs.mid[:n] - legs.mid[n:]).tolist()
+        iv = legs.iv[:n].tolist()
+        for j, row in enumerate(rows):
+            skip = legs.skips.get(j)  # the long leg's reason first, as price_spread
+            if skip is None:
+                skip = legs.skips.get(n + j)
+            answers[row] = skip if skip is not None else SpreadPrice(mid=mid[j], natural=natural[j], iv_long=iv[j])
+    return [answer for answer in answers if answer is not None]
+
+
+def _cents_of(values: np.ndarray) -> np.ndarray:
+    """``round_to_cent`` per element, once per distinct value (naturals are differences of
+    whole-cent quotes: a few distinct values among thousands); NaN stays NaN."""
+    distinct, inverse = np.unique(values, return_inverse=True)
+    cents = [value if math.isnan(value) else round_to_cent(value) for value in distinct.tolist()]
+    return np.asarray(cents, dtype=np.float64)[inverse]
 
 
 def price_spread_open(

@@ -111,6 +111,19 @@ class IntradayProfile:
         object.__setattr__(self, "cumulative", np.concatenate([[0.0], np.cumsum(shares)]))
 
     @classmethod
+    def normalised(cls, minute_shares: np.ndarray, cumulative: np.ndarray) -> IntradayProfile:
+        """A profile from shares already normalised and their running sum (391 values).
+
+        For ``SessionForecaster.profiles``, which computes both for many days in one
+        compiled pass with the constructor's very operations; checking and normalising
+        again here would cost as much as that pass.
+        """
+        profile = object.__new__(cls)
+        object.__setattr__(profile, "minute_shares", minute_shares)
+        object.__setattr__(profile, "cumulative", cumulative)
+        return profile
+
+    @classmethod
     def flat(cls) -> IntradayProfile:
         """Every minute alike: T = remaining minutes / 390 sessions (the SPEC's worked case)."""
         return cls(np.full(REGULAR_SESSION_MINUTES, 1.0 / REGULAR_SESSION_MINUTES))
@@ -224,18 +237,26 @@ class VarianceClock:
             raise ValueError(f"no exchange session on or before expiry {expiry}")
         return int(self.close_ns[index])
 
-    def units(self, ts_ns: int, expiry: dt.date, events_on: EventsOn | None = None) -> float:
+    def units(
+        self,
+        ts_ns: int,
+        expiry: dt.date,
+        events_on: EventsOn | None = None,
+        profile: IntradayProfile | None = None,
+    ) -> float:
         """Expected variance from ``ts_ns`` to the expiry's close, in regular-session units.
 
         ``events_on`` replaces the clock's own event lookup (calibration uses it to measure
-        what one unit of jump or multiplier adds).
+        what one unit of jump or multiplier adds); ``profile``, when given, must be
+        ``profile_for`` of the current-or-next session's day (a caller that computed many
+        days' profiles at once passes them in).
         """
         events_on = events_on or self.events_on
         first = self.session_index(ts_ns)
         last = self.expiry_index(expiry)
         if first > last or first >= self.dates.shape[0]:
             return 0.0  # at or after the expiry's close: nothing left
-        profile = self.profile_for(self.day_of[first])
+        profile = profile or self.profile_for(self.day_of[first])
         total = 0.0
         for i in range(first, last + 1):
             open_ns, close_ns = int(self.open_ns[i]), int(self.close_ns[i])
@@ -254,6 +275,6 @@ class VarianceClock:
                     total += (event.after_multiplier - 1.0) * max(after, 0.0)
         return max(total, 0.0)
 
-    def t_years(self, ts_ns: int, expiry: dt.date) -> float:
+    def t_years(self, ts_ns: int, expiry: dt.date, profile: IntradayProfile | None = None) -> float:
         """``T`` in years for BSM: variance units / 252 (SPEC 7.1)."""
-        return self.units(ts_ns, expiry) / SESSIONS_PER_YEAR
+        return self.units(ts_ns, expiry, profile=profile) / SESSIONS_PER_YEAR

@@ -180,7 +180,7 @@ def run_paper(request: PaperRequest, env: Env, parts: PaperParts | None = None) 
     out.mkdir(parents=True, exist_ok=True)
     journal_path = out / JOURNAL_FILE
     journal, records = Journal.open(journal_path)
-    with journal, run_log(out / "run.log"):
+    with journal, run_log(out / "run.log", live=True):
         resumed = bool(resuming and records)
         if resumed:
             _check_resume(journal_path, records[0], wanted)
