@@ -10,7 +10,9 @@ needs:
 * the symbol's candidates (signals with their planned exits; the underlying's level at
   entry and exit travels with them, which is all option pricing reads of the bars);
 * its pricing inputs (``engine.SymbolPricing``: the compact option model and its first
-  and last session);
+  and last session) and its candidates already priced (pricing does not depend on the
+  account, and each symbol's exchange sessions run to the calendar's end, so a task
+  prices exactly as the walk's pricer would; the walk only looks prices up);
 * its session dates (the run's sessions are their union).
 
 Tasks run through :mod:`vwapcli.executors`: in this process, on a local process pool or
@@ -47,7 +49,6 @@ from vwapcli.engine import (
 )
 from vwapcli.engine.candidates import PricingKey
 from vwapcli.executors import run_tasks
-from vwapcli.options.expirations import SessionDates
 from vwapcli.signal_run import compute_signals
 
 
@@ -75,6 +76,7 @@ class SymbolResult:
     candidates: list[Candidate]
     session_dates: np.ndarray  # datetime64[D], every session in the data (warm-up included)
     pricing: SymbolPricing
+    prices: dict[PricingKey, PricedCandidate | Skip]  # every candidate without a planned skip
 
 
 @dataclass(frozen=True)
@@ -85,25 +87,16 @@ class Universe:
     candidates: list[Candidate]  # in signal order (entry time, symbol, strategy)
     pricing: list[SymbolPricing]  # in ``symbols`` order
     session_dates: list[np.ndarray]
-    pricer: SpreadPricer  # the walk's; every candidate already priced when the phase fanned out
+    pricer: SpreadPricer  # the walk's; every candidate without a planned skip already priced
 
     def sessions(self, start: dt.date | None, end: dt.date | None) -> list[dt.date]:
         """The run's sessions in [start, end] (rows of equity.parquet)."""
         return union_of_sessions(self.session_dates, start, end)
 
 
-@dataclass(frozen=True)
-class PricingPhase:
-    """What a symbol's pricing task shares: the config, the store (chain quotes, IV index)
-    and the universe's exchange sessions, so each symbol is priced as the walk would."""
-
-    config: AppConfig
-    store: Path
-    sessions: dict[str, SessionDates]
-
-
 def run_symbol(phase: SymbolPhase, symbol: str) -> SymbolResult:
-    """Load ``symbol``'s bars, compute its signals, exits and pricing inputs; the bars die here."""
+    """Load ``symbol``'s bars, compute its signals, exits and pricing inputs, and price its
+    candidates; the bars die here."""
     config = phase.config
     bars = load_symbol(
         BarStore(phase.store), symbol, phase.start, phase.end, config.data.timeframe,
@@ -111,24 +104,18 @@ def run_symbol(phase: SymbolPhase, symbol: str) -> SymbolResult:
     )
     market = {symbol: bars}
     signals = compute_signals(config, market, phase.start, phase.end, replay=phase.replay)
+    candidates = plan_candidates(signals, market, config)
+    pricing = symbol_pricing(config, symbol, bars, phase.store)
+    # Priced here, legs in array calls (the walk never prices a candidate with a planned skip).
+    pricer = universe_pricer(config, [pricing], phase.store)
+    prices = pricer.prices_of((c for c in candidates if c.skip_reason is None), config.options.dte)
     return SymbolResult(
         symbol=symbol,
-        candidates=plan_candidates(signals, market, config),
+        candidates=candidates,
         session_dates=np.array(bars.session_date, dtype="datetime64[D]"),  # a copy: no view of the bars
-        pricing=symbol_pricing(config, symbol, bars, phase.store),
+        pricing=pricing,
+        prices=prices,
     )
-
-
-def price_symbol(
-    phase: PricingPhase, task: tuple[SymbolPricing, list[Candidate]]
-) -> dict[PricingKey, PricedCandidate | Skip]:
-    """One symbol's candidates priced, without its bars (its option model is all it needs).
-
-    Only candidates without a planned skip: the walk never prices the others.
-    """
-    pricing, candidates = task
-    pricer = universe_pricer(phase.config, [pricing], phase.store, sessions=phase.sessions)
-    return pricer.prices_of((c for c in candidates if c.skip_reason is None), phase.config.options.dte)
 
 
 def default_symbol_workers(n_symbols: int) -> int:
@@ -148,14 +135,8 @@ def run_universe(
     one per core up to the symbol count, in this process when that is one; "dask": the
     cluster at ``scheduler``, else a LocalCluster), merged deterministically.
 
-    Fanned out, the candidates are also priced there, symbol by symbol (pricing does not
-    depend on the account, and is most of a run's time): a second round of tasks, since a
-    symbol's expiries need the whole universe's exchange sessions, known once every symbol
-    is loaded. In this process they are priced together before the walk (every candidate
-    without a planned skip, the legs in array calls: cheaper than pricing only what passes
-    the risk limits one by one). Either way a price is the same pure function of the same
-    inputs.
-    ``progress(1)`` is called as each symbol finishes its first phase.
+    Each task also prices its symbol's candidates (:func:`run_symbol`); the walk's pricer
+    takes those answers as its own. ``progress(1)`` is called as each symbol finishes.
     """
     n_workers = workers or default_symbol_workers(len(symbols))
     where = "inline" if executor == "local" and min(n_workers, len(symbols)) <= 1 else executor
@@ -166,17 +147,8 @@ def run_universe(
     config = phase.config
     pricing = [result.pricing for result in results]
     pricer = universe_pricer(config, pricing, phase.store)
-    if where != "inline":
-        tasks = [(result.pricing, result.candidates) for result in results]
-        shared = PricingPhase(config, phase.store, pricer.session_dates)
-        priced = run_tasks(price_symbol, tasks, shared, executor=where, workers=n_workers, scheduler=scheduler)
-        for answers in priced:
-            pricer.remember(config.options.dte, answers)
-    else:
-        # Priced together here too (legs in array calls): cheaper than the walk's one by one.
-        pricer.prices_of(
-            (c for result in results for c in result.candidates if c.skip_reason is None), config.options.dte
-        )
+    for result in results:
+        pricer.remember(config.options.dte, result.prices)
     return Universe(
         symbols=list(symbols),
         candidates=in_signal_order(result.candidates for result in results),

@@ -33,10 +33,6 @@ from vwapcli.options.source_choice import (
     symbol_model,
 )
 
-# Exchange sessions are taken this far past the data's last day, so an expiry chosen near
-# the end still counts real sessions (SPEC 7 dte) and sees listings after the last trade.
-SESSIONS_PAST_DATA = dt.timedelta(days=60)
-
 
 def build_engine(
     config: AppConfig,
@@ -112,8 +108,8 @@ def configured_quote_source(
 
 
 def exchange_sessions(calendar_code: str, market_data: Mapping[str, SessionedBars]) -> dict[str, SessionDates]:
-    """Exchange sessions (not just days with bars) from the data's first day to ~2 months
-    past its last, per symbol, prepared for expiry look-ups."""
+    """Exchange sessions (not just days with bars) from each symbol's first day to the
+    calendar's last, prepared for expiry look-ups."""
     return exchange_sessions_spanning(calendar_code, {symbol: _span(bars) for symbol, bars in market_data.items()})
 
 
@@ -130,16 +126,23 @@ def _span(bars: SessionedBars) -> SessionSpan | None:
 def exchange_sessions_spanning(
     calendar_code: str, spans: Mapping[str, SessionSpan | None]
 ) -> dict[str, SessionDates]:
-    """:func:`exchange_sessions` from each symbol's first and last session (None: no
-    sessions), which is all it reads of the bars."""
+    """:func:`exchange_sessions` from each symbol's first session (None: no sessions),
+    which is all it reads of the bars.
+
+    Every list runs to the calendar's last session (about a year past today), not to a
+    margin past the data: an expiry chosen near the data's end counts real sessions (SPEC 7
+    dte) and sees real listings, and a symbol's expiries never depend on which other
+    symbols share the run. So each symbol's candidates can be priced in its own task
+    (SPEC 13), before the universe is known, with the walk's very answers.
+    """
     from vwapcli.data.sessions import SessionCalendar
 
-    days = [day for span in spans.values() if span is not None for day in span]
-    if not days:
+    firsts = {symbol: span[0] for symbol, span in spans.items() if span is not None}
+    if not firsts:
         return {}
     calendar = SessionCalendar(calendar_code)
-    last = min(max(days) + SESSIONS_PAST_DATA, calendar.last_session)
-    sessions = SessionDates.of(calendar.session_arrays(min(days), last)[0])
+    start = min(firsts.values())
+    sessions = SessionDates.of(calendar.session_arrays(start, calendar.last_session)[0])
     return dict.fromkeys(spans, sessions)
 
 
@@ -180,23 +183,13 @@ def universe_quote_source(
     return model_quote_source(options, models, vol_scale=vol_scale)
 
 
-def universe_pricer(
-    config: AppConfig,
-    universe: Sequence[SymbolPricing],
-    store: Path,
-    *,
-    sessions: Mapping[str, SessionDates] | None = None,
-) -> SpreadPricer:
-    """:func:`build_pricer` from per-symbol pricing inputs: the pricer a streamed run walks with.
-
-    ``sessions`` (default: from the universe's spans) lets a worker price its one symbol
-    against the whole universe's exchange sessions, exactly as the walk's pricer would.
-    """
+def universe_pricer(config: AppConfig, universe: Sequence[SymbolPricing], store: Path) -> SpreadPricer:
+    """:func:`build_pricer` from per-symbol pricing inputs: the pricer a streamed run walks
+    with, and each symbol's task prices with (on its own entry: the same answers, since a
+    symbol's exchange sessions do not depend on the others')."""
     return _pricer(
         config,
         universe_quote_source(config, universe, store),
         lambda: universe_quote_source(config, universe, store, model=True),
-        sessions if sessions is not None else exchange_sessions_spanning(
-            config.data.calendar, {entry.symbol: entry.span for entry in universe}
-        ),
+        exchange_sessions_spanning(config.data.calendar, {entry.symbol: entry.span for entry in universe}),
     )
