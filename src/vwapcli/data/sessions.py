@@ -96,14 +96,18 @@ def _cache_prefix(code: str) -> str:
 
 
 def _store_schedule(path: Path, code: str, arrays: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-    """Write the table atomically and drop this code's older tables; never fail the run."""
+    """Write the table atomically and drop this install's tables of earlier days (another
+    environment's tables, with another library path in their key, are its own to keep:
+    two virtual environments sharing the cache must not rebuild each other's every run);
+    never fail the run."""
     try:
         def save(temporary: Path) -> None:
             with temporary.open("wb") as handle:  # a handle: np.savez would append ".npz" to a name
                 np.savez(handle, dates=arrays[0], open_ns=arrays[1], close_ns=arrays[2])
 
         atomic_write(path, save)
-        for old in path.parent.glob(f"{_cache_prefix(code)}*.npz"):
+        same_install = path.name[: -len("YYYY-MM-DD.npz")]
+        for old in path.parent.glob(f"{same_install}*.npz"):
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError as error:

@@ -243,6 +243,27 @@ def test_the_cached_session_table_is_the_librarys_own_and_is_read_back(
     sessions._schedule_arrays.cache_clear()
 
 
+def test_a_new_days_table_replaces_this_installs_old_one_and_keeps_other_installs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same library key, earlier day: dropped. Another key (another virtual environment
+    sharing the cache folder): kept, or the two would rebuild each other's every run."""
+    import vwapcli.data.sessions as sessions
+
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
+    sessions._schedule_arrays.cache_clear()
+    target = sessions._schedule_cache_file("XNYS")
+    assert target is not None
+    key = target.name[: -len("YYYY-MM-DD.npz")]
+    stale = tmp_path / f"{key}2001-01-01.npz"
+    other_install = tmp_path / "sessions-XNYS-0123456789abcdef-2001-01-01.npz"
+    stale.write_bytes(b"old")
+    other_install.write_bytes(b"other")
+    SessionCalendar("XNYS").session_arrays("2024-01-02", "2024-01-05")
+    assert sorted(path.name for path in tmp_path.glob("*.npz")) == sorted([target.name, other_install.name])
+    sessions._schedule_arrays.cache_clear()
+
+
 def test_a_broken_or_disabled_cache_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import vwapcli.data.sessions as sessions
 
