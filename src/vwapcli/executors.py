@@ -56,17 +56,23 @@ def run_tasks(
     scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
     cluster_options: dict[str, Any] | None = None,
+    started: Callable[[], None] | None = None,
 ) -> list[Result]:
     """Run ``task_fn(shared, task)`` for every task; results in task order.
 
     ``executor``: "local" (process pool), "dask" (``scheduler`` address or a new
     LocalCluster with ``cluster_options``) or "inline" (this process; for debugging).
     ``progress(i)`` is called with the position of each task as it finishes.
+    ``started()`` is called once every task is handed out, before any result is awaited:
+    the local pool's workers are forked by then, so a thread the caller starts there runs
+    beside the tasks and is never copied into a forked child.
     """
     if not tasks:
         return []
     n_workers = workers or default_workers()
     if executor == "inline":
+        if started is not None:
+            started()
         results = []
         for i, task in enumerate(tasks):
             results.append(task_fn(shared, task))
@@ -74,9 +80,9 @@ def run_tasks(
                 progress(i)
         return results
     if executor == "local":
-        return _run_local(task_fn, tasks, shared, n_workers, progress)
+        return _run_local(task_fn, tasks, shared, n_workers, progress, started)
     if executor == "dask":
-        return _run_dask(task_fn, tasks, shared, n_workers, scheduler, progress, cluster_options or {})
+        return _run_dask(task_fn, tasks, shared, n_workers, scheduler, progress, cluster_options or {}, started)
     raise ExecutorError(f"unknown executor {executor!r}; known: {', '.join(EXECUTORS)}")
 
 
@@ -86,12 +92,16 @@ def _run_local(
     shared: Any,
     n_workers: int,
     progress: Callable[[int], None] | None,
+    started: Callable[[], None] | None = None,
 ) -> list[Any]:
     results: list[Any] = [None] * len(tasks)
     with ProcessPoolExecutor(
         max_workers=min(n_workers, len(tasks)), initializer=_install_shared, initargs=(shared,)
     ) as pool:
+        # The fork start method launches every worker at the first submit.
         futures = {pool.submit(_call_with_shared, task_fn, task): i for i, task in enumerate(tasks)}
+        if started is not None:
+            started()
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             if progress is not None:
@@ -107,6 +117,7 @@ def _run_dask(
     scheduler: str | None,
     progress: Callable[[int], None] | None,
     cluster_options: dict[str, Any],
+    started: Callable[[], None] | None = None,
 ) -> list[Any]:
     try:
         from dask.distributed import Client, LocalCluster
@@ -133,6 +144,8 @@ def _run_dask(
         shared_future = client.scatter(shared, broadcast=True)
         futures = [client.submit(task_fn, shared_future, task, pure=False) for task in tasks]
         index = {future.key: i for i, future in enumerate(futures)}
+        if started is not None:
+            started()
         results: list[Any] = [None] * len(tasks)
         for future in dask_as_completed(futures):
             results[index[future.key]] = future.result()

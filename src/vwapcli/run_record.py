@@ -60,12 +60,23 @@ def run_record(
 
 
 def run_record_of(
-    config: AppConfig, store: Path, symbols: list[str], sessions: Sequence[dt.date], command: Sequence[str] = ()
+    config: AppConfig,
+    store: Path,
+    symbols: list[str],
+    sessions: Sequence[dt.date],
+    command: Sequence[str] = (),
+    data_fingerprint: str | None = None,
 ) -> dict[str, Any]:
-    """:func:`run_record` from the store read and the sorted symbols (a streamed run holds no bars)."""
+    """:func:`run_record` from the store read and the sorted symbols (a streamed run holds no bars).
+
+    ``data_fingerprint``: ``BarStore.fingerprint`` of those symbols when the caller already
+    has it (a streamed backtest hashes the files while its symbols run); computed here otherwise.
+    """
     from vwapcli.data.store import BarStore
 
     bar_store = BarStore(store)
+    if data_fingerprint is None:
+        data_fingerprint = bar_store.fingerprint(symbols, config.data.timeframe)
     return {
         "command": list(command or sys.argv),
         "config": config.resolved_dict(),
@@ -75,7 +86,7 @@ def run_record_of(
         "end": sessions[-1].isoformat() if sessions else None,
         "store": str(store),
         "timeframe": config.data.timeframe,
-        "data_fingerprint": bar_store.fingerprint(symbols, config.data.timeframe),
+        "data_fingerprint": data_fingerprint,
         "data_provenance": {s: bar_store.provenance(s) for s in symbols},
         "versions": _versions(),
         "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -130,19 +130,21 @@ def run_universe(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int], None] | None = None,
+    started: Callable[[], None] | None = None,
 ) -> Universe:
     """Every symbol's phase on ``executor`` ("local": a process pool of ``workers``, default
     one per core up to the symbol count, in this process when that is one; "dask": the
     cluster at ``scheduler``, else a LocalCluster), merged deterministically.
 
     Each task also prices its symbol's candidates (:func:`run_symbol`); the walk's pricer
-    takes those answers as its own. ``progress(1)`` is called as each symbol finishes.
+    takes those answers as its own. ``progress(1)`` is called as each symbol finishes;
+    ``started()`` once the tasks are handed out (``executors.run_tasks``).
     """
     n_workers = workers or default_symbol_workers(len(symbols))
     where = "inline" if executor == "local" and min(n_workers, len(symbols)) <= 1 else executor
     results: list[SymbolResult] = run_tasks(
         run_symbol, list(symbols), phase, executor=where, workers=n_workers, scheduler=scheduler,
-        progress=None if progress is None else (lambda _: progress(1)),
+        progress=None if progress is None else (lambda _: progress(1)), started=started,
     )
     config = phase.config
     pricing = [result.pricing for result in results]
