@@ -54,3 +54,13 @@ def test_dask_local_cluster_gives_the_same_results_as_the_process_pool() -> None
     dask = run_tasks(scaled_sum, tasks, {"factor": 7}, executor="dask", workers=1,
                      cluster_options={"processes": False, "threads_per_worker": 2})
     assert [(p, v) for p, v, _ in dask] == [(p, v) for p, v, _ in local]
+
+
+@pytest.mark.parametrize("executor", ["inline", "local"])
+def test_started_is_called_once_before_any_result_is_reported(executor: str) -> None:
+    """The backtest starts its fingerprint thread there: after the pool has forked its
+    workers (so no fork copies the thread), before the first task's result comes back."""
+    events: list[str] = []
+    run_tasks(scaled_sum, [(i, i) for i in range(4)], {"factor": 1}, executor=executor, workers=2,
+              progress=lambda i: events.append("done"), started=lambda: events.append("started"))
+    assert events == ["started", "done", "done", "done", "done"]
