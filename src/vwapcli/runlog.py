@@ -9,18 +9,31 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True)
+
+
 class JsonLinesFormatter(logging.Formatter):
-    """One JSON object per record: time, level, logger, strategy (when set), message."""
+    """One JSON object per record: time, level, logger, strategy (when set), message.
+
+    A backtest writes one record per decision (thousands a run), so the time text is made
+    once per second and the encoder is built once.
+    """
+
+    _second: int | None = None
+    _stamp = ""
 
     def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:
+            self._second, self._stamp = second, self.formatTime(record, "%Y-%m-%dT%H:%M:%S")
         payload = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": self._stamp,
             "level": record.levelname,
             "logger": record.name,
             "strategy": getattr(record, "strategy", None),
             "message": record.getMessage(),
         }
-        return json.dumps(payload, sort_keys=True)
+        return _ENCODER.encode(payload)
 
 
 class RunLogHandler(logging.FileHandler):
@@ -43,6 +56,9 @@ def run_log(path: Path, level: int = logging.INFO, *, live: bool = False) -> Ite
     follows while it runs); otherwise the file is written when the block ends.
     """
     handler = logging.FileHandler(path, encoding="utf-8") if live else RunLogHandler(path, encoding="utf-8")
+    # Nothing here reads a record's thread or process: skip looking them up while the block runs.
+    looked_up = logging.logThreads, logging.logProcesses, logging.logMultiprocessing
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler.setFormatter(JsonLinesFormatter())
     handler.setLevel(level)
     logger = logging.getLogger("vwapcli")
@@ -55,4 +71,5 @@ def run_log(path: Path, level: int = logging.INFO, *, live: bool = False) -> Ite
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+        logging.logThreads, logging.logProcesses, logging.logMultiprocessing = looked_up
         handler.close()
