@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -93,18 +94,41 @@ def staged_run_dir(final: Path, replace_empty: bool = False) -> Iterator[Path]:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _format_times_for_csv(frame: pd.DataFrame) -> pd.DataFrame:
+def _csv_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its times and floats already as the text ``to_csv`` writes.
+
+    Times: ISO-8601 UTC (``ISO_UTC``). Floats: their shortest round-trip ``repr``, the text
+    pandas writes (its float64 ``astype(str)``; the two agree on every float64, tested), NaN
+    left for ``to_csv`` to write empty. Done here because pandas' own conversions were most
+    of a run's table writing (0.3 s for 6,000 trades, ten times that for a universe).
+    """
     out = frame.copy()
     for column in out.columns:
-        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
-            out[column] = out[column].dt.tz_convert("UTC").dt.strftime(ISO_UTC)
+        series = out[column]
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            out[column] = _iso_utc(series)
+        elif series.dtype == np.float64:
+            values = series.to_numpy()
+            text = np.array([repr(value) for value in values.tolist()], dtype=object)
+            text[np.isnan(values)] = np.nan
+            out[column] = pd.Series(text, index=series.index, dtype=object)
     return out
+
+
+def _iso_utc(times: pd.Series) -> pd.Series:
+    """``strftime(ISO_UTC)`` of UTC times; whole seconds (bar times) through numpy's ISO text."""
+    ns = times.dt.tz_convert("UTC").dt.as_unit("ns")
+    values = ns.to_numpy(dtype="datetime64[ns]")
+    if np.isnat(values).any() or (values.astype(np.int64) % 1_000_000_000).any():
+        return ns.dt.strftime(ISO_UTC)
+    text = np.char.add(np.datetime_as_string(values, unit="s"), "Z").astype(object)
+    return pd.Series(text, index=times.index, dtype=object)
 
 
 def write_table(frame: pd.DataFrame, csv_path: Path | None, parquet_path: Path | None) -> None:
     """Deterministic CSV (ISO-8601 UTC times, round-trip floats) and/or Parquet."""
     if csv_path is not None:
-        _format_times_for_csv(frame).to_csv(csv_path, index=False, lineterminator="\n")
+        _csv_text(frame).to_csv(csv_path, index=False, lineterminator="\n")
     if parquet_path is not None:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         pq.write_table(table, parquet_path, compression="zstd")

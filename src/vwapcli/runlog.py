@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
 _ENCODER = json.JSONEncoder(sort_keys=True)
 
 
