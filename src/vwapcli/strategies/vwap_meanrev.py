@@ -22,7 +22,14 @@ from pydantic import Field, model_validator
 from vwapcli.core.daily import atrs_before, daily_atr
 from vwapcli.core.registry import StrategySpec
 from vwapcli.core.strategy import StrategyConfig, strategy_logger
-from vwapcli.core.types import Direction, MarketState, SessionBatch, Signal, local_time_ns, utc_timestamp
+from vwapcli.core.types import (
+    Direction,
+    MarketState,
+    SessionBatch,
+    Signal,
+    local_time_ns,
+    utc_timestamp,
+)
 
 NAME = "VWAP_MEANREV"
 
