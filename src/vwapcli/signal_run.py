@@ -1,10 +1,12 @@
 """The signal pass: every enabled strategy over every session, batch or bar-by-bar.
 
 The engine knows strategies only through the registry (SPEC 2): this module never names
-one. A batch run hands each strategy a whole session at once; ``replay`` hands it each
-prefix of the session, as a live feed would, and keeps only the signals stamped at the
-newest bar's close. Strategies are causal, so both paths emit the same signals; the
-property tests hold them to that byte for byte.
+one. A batch run hands each strategy a whole session at once (all of a symbol's sessions
+in one call when the strategy is a ``BatchStrategy``: the same signals, without a Python
+round trip per session); ``replay`` hands it each prefix of the session, as a live feed
+would, and keeps only the signals stamped at the newest bar's close. Strategies are
+causal, so both paths emit the same signals; the property tests hold them to that byte
+for byte.
 """
 
 from __future__ import annotations
