@@ -112,13 +112,13 @@ def plan_exits(
     found[found] = close_time[entry_index[found]] == entry_time_ns[found]
     session_index = np.searchsorted(bars.session_start, entry_index, side="right") - 1
     session_index = np.clip(session_index, 0, max(bars.n_sessions - 1, 0))
-    deadline = np.empty(n, np.int64)
-    session_end = np.empty(n, np.int64)
-    for k in range(n):
-        s = int(session_index[k])
-        day = bars.session_date[s].astype("datetime64[D]").item()
-        deadline[k] = min(_local_time_ns(day, exit_clock), int(bars.session_close_ns[s]) - exit_buffer_ns)
-        session_end[k] = bars.session_start[s + 1]
+    # One New York conversion per session with signals, not per signal.
+    sessions, of_signal = np.unique(session_index, return_inverse=True)
+    days = np.asarray(bars.session_date)[sessions].astype("datetime64[D]").tolist()
+    clock_ns = np.array([_local_time_ns(day, exit_clock) for day in days], dtype=np.int64).reshape(-1)
+    close_ns = np.asarray(bars.session_close_ns, dtype=np.int64)[session_index] - np.int64(exit_buffer_ns)
+    deadline = np.minimum(clock_ns[of_signal.reshape(-1)], close_ns).astype(np.int64)
+    session_end = np.asarray(bars.session_start, dtype=np.int64)[session_index + 1]
     too_late = entry_time_ns >= deadline
     scan = found & ~too_late
     exit_index = np.full(n, -1, np.int64)

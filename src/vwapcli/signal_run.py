@@ -1,10 +1,12 @@
 """The signal pass: every enabled strategy over every session, batch or bar-by-bar.
 
 The engine knows strategies only through the registry (SPEC 2): this module never names
-one. A batch run hands each strategy a whole session at once; ``replay`` hands it each
-prefix of the session, as a live feed would, and keeps only the signals stamped at the
-newest bar's close. Strategies are causal, so both paths emit the same signals; the
-property tests hold them to that byte for byte.
+one. A batch run hands each strategy a whole session at once (all of a symbol's sessions
+in one call when the strategy is a ``BatchStrategy``: the same signals, without a Python
+round trip per session); ``replay`` hands it each prefix of the session, as a live feed
+would, and keeps only the signals stamped at the newest bar's close. Strategies are
+causal, so both paths emit the same signals; the property tests hold them to that byte
+for byte.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from rich.table import Table
 from vwapcli.app_config import AppConfig, StrategyChoice
 from vwapcli.atomic_write import atomic_write, atomic_write_text
 from vwapcli.core.daily import daily_bars, present_sessions
-from vwapcli.core.strategy import Strategy
-from vwapcli.core.types import MarketState, SessionedBars, Signal
+from vwapcli.core.strategy import BatchStrategy, Strategy
+from vwapcli.core.types import MarketState, SessionBatch, SessionedBars, Signal
 from vwapcli.data.loading import BarRequest
 from vwapcli.env import Env
 from vwapcli.errors import ConfigError
@@ -53,10 +55,7 @@ def enabled_strategies(config: AppConfig) -> list[Strategy]:
     return strategies
 
 
-def _session_signals(strategies: Sequence[Strategy], state: MarketState, replay: bool) -> list[Signal]:
-    if not replay:
-        # Batch: one call per session with all its bars.
-        return [signal for strategy in strategies for signal in strategy.generate_signals(state)]
+def _replayed_signals(strategies: Sequence[Strategy], state: MarketState) -> list[Signal]:
     # Replay: bar-by-bar prefixes; a signal counts only when stamped at the newest bar's close.
     bars = state.bars
     close_times = bars.close_time
@@ -73,6 +72,14 @@ def _session_signals(strategies: Sequence[Strategy], state: MarketState, replay:
         )
         found.extend(signals_at_newest_bar(strategies, partial, now))
     return found
+
+
+def _batch_signals(strategy: Strategy, batch: SessionBatch) -> list[Signal]:
+    # A strategy's own batch scan when it has one (one compiled call for all sessions),
+    # else one call per session: the same signals either way (BatchStrategy's contract).
+    if isinstance(strategy, BatchStrategy):
+        return strategy.generate_batch_signals(batch)
+    return [signal for j in range(len(batch)) for signal in strategy.generate_signals(batch.state(j))]
 
 
 def signals_at_newest_bar(strategies: Sequence[Strategy], state: MarketState, now_ns: int) -> list[Signal]:
@@ -119,23 +126,19 @@ def compute_signals(
     signals: list[Signal] = []
     for symbol in sorted(market_data):
         sessioned = market_data[symbol]
-        daily = daily_bars(sessioned)
         present = present_sessions(sessioned)  # daily row k is session present[k]
-        keep = _in_range(sessioned.session_date, start, end)
-        for k, i in enumerate(present.tolist()):
-            if not keep[i]:
-                continue
-            state = MarketState(
-                symbol=symbol,
-                session_date=np.datetime64(sessioned.session_date[i], "D").astype(dt.date),
-                session_open_ns=int(sessioned.session_open_ns[i]),
-                session_close_ns=int(sessioned.session_close_ns[i]),
-                bars=sessioned.session(i),
-                daily_history=daily.before(k),  # sessions strictly before this one
-            )
-            if strategies:
-                signals.extend(_session_signals(strategies, state, replay))
-            if progress is not None:
+        rows = np.flatnonzero(_in_range(sessioned.session_date, start, end)[present]).astype(np.int64)
+        batch = SessionBatch(symbol, sessioned, daily_bars(sessioned), sessions=present[rows], history=rows)
+        if replay:
+            for j in range(len(batch)):
+                signals.extend(_replayed_signals(strategies, batch.state(j)))
+                if progress is not None:
+                    progress()
+            continue
+        for strategy in strategies:
+            signals.extend(_batch_signals(strategy, batch))
+        if progress is not None:
+            for _ in range(len(batch)):
                 progress()
     signals.sort(key=lambda s: (s.entry_time_ns, s.symbol, s.strategy_name))
     return signals

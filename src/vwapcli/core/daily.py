@@ -125,6 +125,30 @@ def wilder_atr(true_range: np.ndarray, period: int) -> float:
     return atr
 
 
+@njit(cache=True)
+def _atrs_before_kernel(true_range: np.ndarray, rows: np.ndarray, period: int, wilder: bool) -> np.ndarray:
+    # The very kernels daily_atr calls, on the same prefixes: the same float64 bits.
+    out = np.empty(rows.shape[0], dtype=np.float64)
+    for j in range(rows.shape[0]):
+        history = true_range[: rows[j]]
+        out[j] = wilder_atr(history, period) if wilder else sma_atr(history, period)
+    return out
+
+
+def atrs_before(daily: DailyBars, rows: np.ndarray, period: int, method: str) -> np.ndarray:
+    """``daily_atr(daily.before(k), period, method)`` for each ``k`` in ``rows``, in one call.
+
+    Why: a batch run needs one ATR per session; this is that many ``daily_atr`` calls
+    without a Python round trip each.
+    """
+    if method not in ATR_METHODS:
+        raise ValueError(f"unknown ATR method {method!r}; known: {', '.join(ATR_METHODS)}")
+    return _atrs_before_kernel(
+        np.ascontiguousarray(daily.true_range, dtype=np.float64),
+        np.ascontiguousarray(rows, dtype=np.int64), int(period), method == "wilder",
+    )
+
+
 def daily_atr(daily: DailyBars, period: int, method: str) -> float:
     """ATR for the session right after ``daily`` (the history strictly before it).
 

@@ -7,7 +7,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vwapcli.core.types import MarketState, Signal
+from vwapcli.core.types import MarketState, SessionBatch, Signal
 
 
 class StrategyConfig(BaseModel):
@@ -32,6 +32,18 @@ class Strategy(Protocol):
     name: str
 
     def generate_signals(self, market_state: MarketState) -> list[Signal]: ...
+
+
+@runtime_checkable
+class BatchStrategy(Strategy, Protocol):
+    """A strategy that can also scan many sessions in one call (optional; batch runs only).
+
+    ``generate_batch_signals(batch)`` must return exactly what ``generate_signals`` returns
+    for ``batch.state(0)``, ``batch.state(1)``, ... concatenated: it is a speed path, never a
+    second rule. Strategies without it are run session by session.
+    """
+
+    def generate_batch_signals(self, batch: SessionBatch) -> list[Signal]: ...
 
 
 class StrategyLogAdapter(logging.LoggerAdapter):

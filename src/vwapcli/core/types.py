@@ -153,6 +153,46 @@ class MarketState:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionBatch:
+    """Many sessions of one symbol handed to a strategy at once (a whole-history batch run).
+
+    Why: one Python round trip per session (a ``MarketState``, a kernel call) costs more than
+    the kernel itself; a strategy that can scan every session in one compiled call gets
+    them all here. Batch session ``j`` is ``bars.session(sessions[j])``, whose daily history
+    is ``daily.before(history[j])``: ``state(j)`` is the very ``MarketState`` the per-session
+    path hands ``generate_signals``, and a strategy's batch answer must equal those answers
+    concatenated in ``j`` order (tests hold it to that, field for field).
+    """
+
+    symbol: str
+    bars: SessionedBars
+    daily: DailyBars  # one row per session with bars (``core.daily.daily_bars``)
+    sessions: np.ndarray  # int64 session indices into ``bars``, ascending, each with bars
+    history: np.ndarray  # int64: rows of ``daily`` strictly before each session (its own row)
+
+    def __len__(self) -> int:
+        return int(self.sessions.shape[0])
+
+    def session_dates(self) -> list[dt.date]:
+        """Each batch session's date."""
+        dates: list[dt.date] = np.asarray(self.bars.session_date)[self.sessions].astype("datetime64[D]").tolist()
+        return dates
+
+    def state(self, j: int) -> MarketState:
+        """Batch session ``j`` as the per-session path sees it."""
+        i = int(self.sessions[j])
+        bars = self.bars
+        return MarketState(
+            symbol=self.symbol,
+            session_date=np.datetime64(bars.session_date[i], "D").astype(dt.date),
+            session_open_ns=int(bars.session_open_ns[i]),
+            session_close_ns=int(bars.session_close_ns[i]),
+            bars=bars.session(i),
+            daily_history=self.daily.before(int(self.history[j])),  # sessions strictly before this one
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Signal:
     """A strategy's decision on the underlying (SPEC 4). Prices are underlying dollars."""
 

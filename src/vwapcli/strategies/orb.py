@@ -20,6 +20,7 @@ from vwapcli.core.types import (
     NS_PER_MINUTE,
     Direction,
     MarketState,
+    SessionBatch,
     Signal,
     local_time_ns,
     utc_timestamp,
@@ -76,6 +77,47 @@ def orb_kernel(
     return -1, 0, range_high, range_low
 
 
+@njit(cache=True)
+def orb_sessions_kernel(
+    ts: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    bar_ns: int,
+    session_start: np.ndarray,
+    sessions: np.ndarray,
+    range_end_ns: np.ndarray,
+    max_entry_ns: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``orb_kernel`` over many sessions (the one home of SPEC 6), in one call.
+
+    Session ``j`` is rows ``session_start[sessions[j]]:session_start[sessions[j] + 1]``.
+    Returns (batch session j, flat bar index, direction, range high, range low) per
+    breakout, in session order.
+    """
+    n = sessions.shape[0]
+    out_session = np.empty(n, dtype=np.int64)
+    out_index = np.empty(n, dtype=np.int64)
+    out_direction = np.empty(n, dtype=np.int64)
+    out_high = np.empty(n, dtype=np.float64)
+    out_low = np.empty(n, dtype=np.float64)
+    m = 0
+    for j in range(n):
+        a = session_start[sessions[j]]
+        b = session_start[sessions[j] + 1]
+        index, direction, range_high, range_low = orb_kernel(
+            ts[a:b], high[a:b], low[a:b], close[a:b], bar_ns, range_end_ns[j], max_entry_ns[j],
+        )
+        if index >= 0:
+            out_session[m] = j
+            out_index[m] = a + index
+            out_direction[m] = direction
+            out_high[m] = range_high
+            out_low[m] = range_low
+            m += 1
+    return out_session[:m], out_index[:m], out_direction[:m], out_high[:m], out_low[:m]
+
+
 @functools.lru_cache(maxsize=8192)
 def _new_york_ns(session_date: dt.date, clock: dt.time) -> int:
     # Pure function of its arguments: cached because replay asks once per bar.
@@ -103,8 +145,36 @@ class ORBStrategy:
         )
         if index < 0:
             return []
-        price = float(bars.close[index])
-        height = cfg.target_range_mult * (range_high - range_low)
+        return [self._signal(market_state.symbol, bars.ts, bars.close, int(bars.bar_ns), index, direction,
+                             range_high, range_low)]
+
+    def generate_batch_signals(self, batch: SessionBatch) -> list[Signal]:
+        """``generate_signals`` of every batch session, in one kernel call (BatchStrategy)."""
+        cfg = self.config
+        bars = batch.bars
+        sessions = np.ascontiguousarray(batch.sessions, dtype=np.int64)
+        range_end_ns = np.array(  # Python ints, as generate_signals adds them
+            [open_ns + cfg.range_minutes * NS_PER_MINUTE for open_ns in bars.session_open_ns[sessions].tolist()],
+            dtype=np.int64,
+        )
+        max_entry_ns = np.array(
+            [_new_york_ns(day, cfg.max_entry_time) for day in batch.session_dates()], dtype=np.int64,
+        )
+        _, index, direction, range_high, range_low = orb_sessions_kernel(
+            bars.ts, bars.high, bars.low, bars.close, int(bars.bar_ns),
+            np.ascontiguousarray(bars.session_start, dtype=np.int64), sessions, range_end_ns, max_entry_ns,
+        )
+        return [
+            self._signal(batch.symbol, bars.ts, bars.close, int(bars.bar_ns), i, d, h, lo)
+            for i, d, h, lo in zip(index.tolist(), direction.tolist(), range_high.tolist(), range_low.tolist(),
+                                   strict=True)
+        ]
+
+    def _signal(self, symbol: str, ts: np.ndarray, close: np.ndarray, bar_ns: int, index: int, direction: int,
+                range_high: float, range_low: float) -> Signal:
+        # SPEC 6: stop at the far side of the range, target one (scaled) range height away.
+        price = float(close[index])
+        height = self.config.target_range_mult * (range_high - range_low)
         side: Direction
         if direction > 0:
             side, stop, target = "LONG", range_low, price + height
@@ -112,9 +182,9 @@ class ORBStrategy:
             side, stop, target = "SHORT", range_high, price - height
         signal = Signal(
             strategy_name=NAME,
-            symbol=market_state.symbol,
+            symbol=symbol,
             direction=side,
-            entry_time=utc_timestamp(int(bars.ts[index]) + int(bars.bar_ns)),
+            entry_time=utc_timestamp(int(ts[index]) + bar_ns),
             P=price,
             P_stop=float(stop),
             P_target=float(target),
@@ -124,7 +194,7 @@ class ORBStrategy:
             "%s %s at %s: P=%r stop=%r target=%r",
             side, signal.symbol, signal.entry_time.isoformat(), signal.P, signal.P_stop, signal.P_target,
         )
-        return [signal]
+        return signal
 
 
 def _build(config: StrategyConfig) -> ORBStrategy:

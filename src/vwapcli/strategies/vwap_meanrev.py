@@ -8,8 +8,10 @@ bars 0..t only, so a batch run and a bar-by-bar run emit the same signals.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
+import logging
 import math
 from typing import Literal
 
@@ -17,10 +19,17 @@ import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
-from vwapcli.core.daily import daily_atr
+from vwapcli.core.daily import atrs_before, daily_atr
 from vwapcli.core.registry import StrategySpec
 from vwapcli.core.strategy import StrategyConfig, strategy_logger
-from vwapcli.core.types import Direction, MarketState, Signal, local_time_ns, utc_timestamp
+from vwapcli.core.types import (
+    Direction,
+    MarketState,
+    SessionBatch,
+    Signal,
+    local_time_ns,
+    utc_timestamp,
+)
 
 NAME = "VWAP_MEANREV"
 
@@ -228,6 +237,75 @@ def vwap_meanrev_kernel(
     )
 
 
+@njit(cache=True)
+def vwap_meanrev_sessions_kernel(
+    ts: np.ndarray,
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    bar_ns: int,
+    session_start: np.ndarray,
+    sessions: np.ndarray,
+    atr: np.ndarray,
+    band: np.ndarray,
+    price_code: int,
+    max_session_range_atr_frac: float,
+    max_open_to_high_atr_frac: float,
+    max_open_to_low_atr_frac: float,
+    trend_cutoff_ns: np.ndarray,
+    min_entry_ns: np.ndarray,
+    max_entry_ns: np.ndarray,
+    stop_band_mult: float,
+    max_trades_per_day: int,
+    one_direction_per_day: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``vwap_meanrev_kernel`` over many sessions (the one home of SPEC 5), in one call.
+
+    Session ``j`` is rows ``session_start[sessions[j]]:session_start[sessions[j] + 1]``
+    with its own ATR, band and New York times; a NaN ATR (too few prior sessions) emits
+    nothing. Returns (batch session j, flat bar index, direction, P, P_stop, P_target,
+    vwap) per signal, sessions in order and bars in order within each.
+    """
+    capacity = 0
+    for j in range(sessions.shape[0]):
+        n = session_start[sessions[j] + 1] - session_start[sessions[j]]
+        capacity += min(max(max_trades_per_day, 0), n)
+    out_session = np.empty(capacity, dtype=np.int64)
+    out_index = np.empty(capacity, dtype=np.int64)
+    out_direction = np.empty(capacity, dtype=np.int64)
+    out_p = np.empty(capacity, dtype=np.float64)
+    out_stop = np.empty(capacity, dtype=np.float64)
+    out_target = np.empty(capacity, dtype=np.float64)
+    out_vwap = np.empty(capacity, dtype=np.float64)
+    m = 0
+    for j in range(sessions.shape[0]):
+        if math.isnan(atr[j]):
+            continue
+        a = session_start[sessions[j]]
+        b = session_start[sessions[j] + 1]
+        index, direction, price, stop, target, vwap = vwap_meanrev_kernel(
+            ts[a:b], open_[a:b], high[a:b], low[a:b], close[a:b], volume[a:b],
+            bar_ns, atr[j], band[j], price_code,
+            max_session_range_atr_frac, max_open_to_high_atr_frac, max_open_to_low_atr_frac,
+            trend_cutoff_ns[j], min_entry_ns[j], max_entry_ns[j],
+            stop_band_mult, max_trades_per_day, one_direction_per_day,
+        )
+        for k in range(index.shape[0]):
+            out_session[m] = j
+            out_index[m] = a + index[k]
+            out_direction[m] = direction[k]
+            out_p[m] = price[k]
+            out_stop[m] = stop[k]
+            out_target[m] = target[k]
+            out_vwap[m] = vwap[k]
+            m += 1
+    return (
+        out_session[:m], out_index[:m], out_direction[:m], out_p[:m], out_stop[:m], out_target[:m], out_vwap[:m],
+    )
+
+
 @functools.lru_cache(maxsize=8192)
 def _new_york_ns(session_date: dt.date, clock: dt.time) -> int:
     # Pure function of its arguments: cached because replay asks once per bar.
@@ -256,10 +334,7 @@ class VWAPMeanReversionStrategy:
         # SPEC 5 "Daily ATR for session D": prior sessions only.
         atr = daily_atr(market_state.daily_history, cfg.atr_period, cfg.atr_method)
         if math.isnan(atr):
-            _log.debug(
-                "%s %s: fewer than %d prior sessions, no ATR, no signals",
-                market_state.symbol, market_state.session_date, cfg.atr_period,
-            )
+            self._log_no_atr(market_state.symbol, market_state.session_date)
             return []
         band = cfg.band_atr_frac * atr  # constant through the session
         day = market_state.session_date
@@ -286,13 +361,70 @@ class VWAPMeanReversionStrategy:
                 P_target=float(target[k]),
                 meta={"vwap": float(vwap[k]), "band": float(band), "atr": float(atr)},
             )
-            _log.debug(
-                "%s %s at %s: P=%r stop=%r target=%r",
-                side, signal.symbol, signal.entry_time.isoformat(), signal.P,
-                signal.P_stop, signal.P_target,
-            )
+            _log_signal(signal)
             signals.append(signal)
         return signals
+
+
+    def generate_batch_signals(self, batch: SessionBatch) -> list[Signal]:
+        """``generate_signals`` of every batch session, in one kernel call (BatchStrategy).
+
+        The same ATR kernels on the same prior sessions, the same band product and the same
+        per-session kernel, called from a compiled loop instead of from Python.
+        """
+        cfg = self.config
+        bars = batch.bars
+        days = batch.session_dates()
+        # SPEC 5 "Daily ATR for session D": prior sessions only.
+        atr = atrs_before(batch.daily, batch.history, cfg.atr_period, cfg.atr_method)
+        band = cfg.band_atr_frac * atr  # constant through each session
+        session, index, direction, price, stop, target, vwap = vwap_meanrev_sessions_kernel(
+            bars.ts, bars.open, bars.high, bars.low, bars.close, bars.volume,
+            int(bars.bar_ns), np.ascontiguousarray(bars.session_start, dtype=np.int64),
+            np.ascontiguousarray(batch.sessions, dtype=np.int64), atr, band, self._price_code,
+            float(cfg.max_session_range_atr_frac), float(cfg.max_open_to_high_atr_frac),
+            float(cfg.max_open_to_low_atr_frac),
+            self._new_york_times(days, cfg.trend_cutoff_time),
+            self._new_york_times(days, cfg.min_entry_time),
+            self._new_york_times(days, cfg.max_entry_time),
+            float(cfg.stop_band_mult), int(cfg.max_trades_per_day), bool(cfg.one_direction_per_day),
+        )
+        signals: list[Signal] = []
+        bar_ns = int(bars.bar_ns)
+        for k in range(index.shape[0]):
+            j = int(session[k])
+            signals.append(Signal(
+                strategy_name=NAME,
+                symbol=batch.symbol,
+                direction="LONG" if direction[k] > 0 else "SHORT",
+                entry_time=utc_timestamp(int(bars.ts[index[k]]) + bar_ns),
+                P=float(price[k]),
+                P_stop=float(stop[k]),
+                P_target=float(target[k]),
+                meta={"vwap": float(vwap[k]), "band": float(band[j]), "atr": float(atr[j])},
+            ))
+        if _log.isEnabledFor(logging.DEBUG):  # the per-session path's records, in its order
+            by_session = session.tolist()
+            for j, day in enumerate(days):
+                if math.isnan(atr[j]):
+                    self._log_no_atr(batch.symbol, day)
+                for k in range(bisect.bisect_left(by_session, j), bisect.bisect_right(by_session, j)):
+                    _log_signal(signals[k])
+        return signals
+
+    def _log_no_atr(self, symbol: str, day: dt.date) -> None:
+        _log.debug("%s %s: fewer than %d prior sessions, no ATR, no signals", symbol, day, self.config.atr_period)
+
+    @staticmethod
+    def _new_york_times(days: list[dt.date], clock: dt.time) -> np.ndarray:
+        return np.array([_new_york_ns(day, clock) for day in days], dtype=np.int64)
+
+
+def _log_signal(signal: Signal) -> None:
+    _log.debug(
+        "%s %s at %s: P=%r stop=%r target=%r",
+        signal.direction, signal.symbol, signal.entry_time.isoformat(), signal.P, signal.P_stop, signal.P_target,
+    )
 
 
 def _build(config: StrategyConfig) -> VWAPMeanReversionStrategy:
