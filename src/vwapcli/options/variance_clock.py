@@ -216,7 +216,7 @@ class VarianceClock:
         self.overnight_share = float(overnight_share)
         self.events_on = events_on
         self._expiry_index: dict[dt.date, int] = {}
-        self.day_of: list[dt.date] = [d.astype(dt.date) for d in self.dates]
+        self.day_of: list[dt.date] = self.dates.tolist()  # datetime64[D] -> plain dates
 
     def session_index(self, ts_ns: int) -> int:
         """Index of the first session whose close is after ``ts_ns`` (the current or next one)."""
