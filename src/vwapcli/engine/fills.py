@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from vwapcli.config import RiskConfig
+from vwapcli.core.decimal_rounding import round_decimal
 from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.engine.pricing import PricedCandidate
-from vwapcli.core.decimal_rounding import round_decimal
 from vwapcli.options.spreads import MIN_FILL, SpreadPrice, check_max_debit, fill_price, fill_prices
 from vwapcli.risk import contracts_for, round_trip_commission_per_contract
 
@@ -104,7 +104,7 @@ def exit_fills(
     second is strictly larger/smaller)."""
     mid = np.asarray(mid, dtype=np.float64)
     width = np.asarray(width, dtype=np.float64)
-    floored = np.where(MIN_FILL > mid, MIN_FILL, mid)
+    floored = np.where(mid < MIN_FILL, MIN_FILL, mid)
     ceiling = width - MIN_FILL
     intrinsic = np.where(ceiling < floored, ceiling, floored)
     return np.where(quoted, fill_prices(mid, natural, slippage, width), intrinsic)

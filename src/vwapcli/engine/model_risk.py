@@ -12,15 +12,19 @@ strikes, expiry and contracts as the run; only the prices change. For each scale
 * the quote source is ``source_for_scale(s)``, the configured model with its vol level
   times ``s``; at ``s = 1.0`` it is the very source the run used (the run's own pricer,
   which answers from what it already priced, so that row costs nothing);
-* entry and exit spread prices come through a :class:`SpreadPricer` on that source
-  (``price_held``), with the run's exit fallback, so an exit the source cannot quote is
-  valued the way the run would value it (flagged ``model`` or ``intrinsic``);
-* fills use the configured slippage through the engine's own fill rule
-  (``options.spreads.fill_price``, ``fills.exit_fill``), commissions as configured
+* entry and exit spread prices are ``SpreadPricer.price_held``'s answers on that source,
+  with the run's exit fallback, so an exit the source cannot quote is valued the way the
+  run would value it (flagged ``model`` or ``intrinsic``). The session model prices the
+  other scales itself, all of a symbol's legs at every scale in one array pass
+  (``SpreadPricer.held_prices_at_vol_scales``: only sigma moves with the scale); any
+  other source (the flat model) is built per scale and asked through a pricer on it;
+* fills use the configured slippage through the engine's own fill rule, on arrays by its
+  exact twins (``options.spreads.fill_prices``, ``fills.exit_fills``: the bits of
+  ``fill_price`` and ``exit_fill``), commissions as configured
   (``risk.round_trip_commission_per_contract`` x contracts), and
   ``pnl = (exit_credit - entry_debit) x 100 x contracts - commissions`` rounded to cents
-  by ``fills.trade_pnl``, the run's own rule. So at ``s = 1.0`` every row reproduces the
-  trade log bit for bit.
+  by ``fills.trade_pnls``, the bits of ``fills.trade_pnl``, the run's own rule. So at
+  ``s = 1.0`` every row reproduces the trade log bit for bit.
 * Not re-applied: sizing (contracts stay), the debit cap (``max_debit_frac``) and the
   account's limits. A dearer vol level might have skipped some entries or sized them
   smaller; holding the trade set fixed keeps every scale's numbers about the same trades,

@@ -96,7 +96,8 @@ class HeldPrices:
             if not isinstance(answer, Skip):
                 prices[:, row] = answer.entry.mid, answer.entry.natural, answer.exit.mid, answer.exit.natural
                 exit_priced_by[row] = answer.exit_priced_by
-        return cls(priced, *prices, exit_priced_by)
+        entry_mid, entry_natural, exit_mid, exit_natural = prices
+        return cls(priced, entry_mid, entry_natural, exit_mid, exit_natural, exit_priced_by)
 
 
 def intrinsic_spread_value(spread: DebitSpread, spot: float) -> float:
@@ -222,13 +223,17 @@ class SpreadPricer:
         if not remember:
             return price_spreads(self.quotes, spreads, ts_ns, spots, side)
         keys = [(side, *row) for row in zip(spreads, ts_ns, spots, strict=True)]
-        missing = [i for i, key in enumerate(keys) if key not in self._prices]
-        priced = price_spreads(
-            self.quotes, [spreads[i] for i in missing], [ts_ns[i] for i in missing], [spots[i] for i in missing], side
-        )
-        for i, answer in zip(missing, priced, strict=True):
-            self._prices[keys[i]] = answer
-        return [self._prices[key] for key in keys]
+        known = self._prices.get
+        found = [known(key) for key in keys]  # one hash per key: a spread's hash is not cached
+        missing = [i for i, answer in enumerate(found) if answer is None]
+        if missing:
+            priced = price_spreads(
+                self.quotes, [spreads[i] for i in missing], [ts_ns[i] for i in missing],
+                [spots[i] for i in missing], side,
+            )
+            for i, answer in zip(missing, priced, strict=True):
+                self._prices[keys[i]] = found[i] = answer
+        return [answer for answer in found if answer is not None]
 
     def spread_price(self, spread: DebitSpread, ts_ns: int, spot: float, side: Side) -> SpreadPrice | Skip:
         """Mid and natural for opening or closing ``spread`` at ``ts_ns`` with the underlying at ``spot``."""
@@ -340,9 +345,10 @@ class SpreadPricer:
         exit_quoted = np.ones((n_scales, n), dtype=bool)
         for rows in rows_by_symbol(spreads).values():
             mine, columns = [spreads[row] for row in rows], np.asarray(rows)
-            for side, times, spots, first, quoted in (
+            sides: tuple[tuple[Side, Sequence[int], Sequence[float], int, np.ndarray], ...] = (
                 ("open", entry_ts_ns, entry_spots, 0, entry_priced), ("close", exit_ts_ns, exit_spots, 2, exit_quoted)
-            ):
+            )
+            for side, times, spots, first, quoted in sides:
                 answer = quote_spreads(
                     self.quotes, mine, [times[row] for row in rows], [spots[row] for row in rows], side, vol_scales
                 )
@@ -359,8 +365,10 @@ class SpreadPricer:
             prices[2:, scale, row] = found[0].mid, found[0].natural
             exit_priced_by[scale, row] = found[1]
         prices[:, ~entry_priced] = np.nan
+        entry_mid, entry_natural, exit_mid, exit_natural = prices
         return [
-            HeldPrices(entry_priced[j], *prices[:, j], exit_priced_by[j]) for j in range(n_scales)
+            HeldPrices(entry_priced[j], entry_mid[j], entry_natural[j], exit_mid[j], exit_natural[j], exit_priced_by[j])
+            for j in range(n_scales)
         ]
 
     def _unquoted_exit(
