@@ -114,10 +114,10 @@ def test_hand_picked_ties_zeros_and_edges_give_the_scalar_bits() -> None:
 
 
 def test_every_cent_and_nano_tie_and_its_neighbours_give_the_scalar_bits() -> None:
-    """(m + 0.5) cents for m up to 10**5 and (m + 0.5) nano-dollars around typical prices,
+    """(m + 0.5) cents for m from -5,000 to 30,000 and (m + 0.5) nano-dollars around typical prices,
     each with the two doubles either side: where half-up and half-even part ways."""
-    cents = (np.arange(100_000) + 0.5) / 100.0
-    nanos = (np.arange(3_000_000_000, 3_000_100_000) + 0.5) / 1e9
+    cents = (np.arange(-5_000, 30_000) + 0.5) / 100.0
+    nanos = (np.arange(3_000_000_000, 3_000_030_000) + 0.5) / 1e9
     for ties in (cents, nanos):
         values = np.concatenate([ties, np.nextafter(ties, 0.0), np.nextafter(ties, np.inf), -ties])
         assert same_bits(round_to_cents(values), scalar_cents(values))
