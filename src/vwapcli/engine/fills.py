@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from vwapcli.config import RiskConfig
+from vwapcli.core.decimal_rounding import round_decimal
 from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.engine.pricing import PricedCandidate
-from vwapcli.options.spreads import MIN_FILL, SpreadPrice, check_max_debit, fill_price
+from vwapcli.options.spreads import MIN_FILL, SpreadPrice, check_max_debit, fill_price, fill_prices
 from vwapcli.risk import contracts_for, round_trip_commission_per_contract
 
 CONTRACT_MULTIPLIER = 100.0  # shares per option contract
@@ -90,3 +93,29 @@ def trade_pnl(entry_debit: float, exit_credit: float, contracts: int, commission
     """Net dollars of a closed spread trade, rounded to cents: (credit - debit) x 100 x
     contracts - commissions. The run and its re-pricings (model risk) share this one rule."""
     return round((exit_credit - entry_debit) * CONTRACT_MULTIPLIER * contracts - commissions, 2)
+
+
+def exit_fills(
+    mid: np.ndarray, natural: np.ndarray, quoted: np.ndarray, slippage: float, width: np.ndarray
+) -> np.ndarray:
+    """:func:`exit_fill` of many exits, the very same bits, as arrays (model risk):
+    ``fill_prices`` where ``quoted``, else the intrinsic ``mid`` clipped as ``min(max(mid,
+    0.01), width - 0.01)`` decides it (Python's builtins: the first argument unless the
+    second is strictly larger/smaller)."""
+    mid = np.asarray(mid, dtype=np.float64)
+    width = np.asarray(width, dtype=np.float64)
+    floored = np.where(mid < MIN_FILL, MIN_FILL, mid)
+    ceiling = width - MIN_FILL
+    intrinsic = np.where(ceiling < floored, ceiling, floored)
+    return np.where(quoted, fill_prices(mid, natural, slippage, width), intrinsic)
+
+
+def trade_pnls(
+    entry_debit: np.ndarray, exit_credit: np.ndarray, contracts: np.ndarray, commissions: np.ndarray
+) -> np.ndarray:
+    """:func:`trade_pnl` of many trades, the very same bits, as arrays: the same operations
+    in the same order (contracts as float64, exact below 2**53, as Python converts them),
+    and Python's ``round(x, 2)`` by its exact twin ``round_decimal``."""
+    contracts = np.asarray(contracts).astype(np.float64)
+    raw = (np.asarray(exit_credit) - np.asarray(entry_debit)) * CONTRACT_MULTIPLIER * contracts - commissions
+    return round_decimal(raw, 2)

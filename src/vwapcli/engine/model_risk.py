@@ -12,15 +12,19 @@ strikes, expiry and contracts as the run; only the prices change. For each scale
 * the quote source is ``source_for_scale(s)``, the configured model with its vol level
   times ``s``; at ``s = 1.0`` it is the very source the run used (the run's own pricer,
   which answers from what it already priced, so that row costs nothing);
-* entry and exit spread prices come through a :class:`SpreadPricer` on that source
-  (``price_held``), with the run's exit fallback, so an exit the source cannot quote is
-  valued the way the run would value it (flagged ``model`` or ``intrinsic``);
-* fills use the configured slippage through the engine's own fill rule
-  (``options.spreads.fill_price``, ``fills.exit_fill``), commissions as configured
+* entry and exit spread prices are ``SpreadPricer.price_held``'s answers on that source,
+  with the run's exit fallback, so an exit the source cannot quote is valued the way the
+  run would value it (flagged ``model`` or ``intrinsic``). The session model prices the
+  other scales itself, all of a symbol's legs at every scale in one array pass
+  (``SpreadPricer.held_prices_at_vol_scales``: only sigma moves with the scale); any
+  other source (the flat model) is built per scale and asked through a pricer on it;
+* fills use the configured slippage through the engine's own fill rule, on arrays by its
+  exact twins (``options.spreads.fill_prices``, ``fills.exit_fills``: the bits of
+  ``fill_price`` and ``exit_fill``), commissions as configured
   (``risk.round_trip_commission_per_contract`` x contracts), and
   ``pnl = (exit_credit - entry_debit) x 100 x contracts - commissions`` rounded to cents
-  by ``fills.trade_pnl``, the run's own rule. So at ``s = 1.0`` every row reproduces the
-  trade log bit for bit.
+  by ``fills.trade_pnls``, the bits of ``fills.trade_pnl``, the run's own rule. So at
+  ``s = 1.0`` every row reproduces the trade log bit for bit.
 * Not re-applied: sizing (contracts stay), the debit cap (``max_debit_frac``) and the
   account's limits. A dearer vol level might have skipped some entries or sized them
   smaller; holding the trade set fixed keeps every scale's numbers about the same trades,
@@ -46,12 +50,11 @@ import numpy as np
 import pandas as pd
 
 from vwapcli.config import OptionsConfig
-from vwapcli.core.skips import Skip
 from vwapcli.engine.engine import Engine
-from vwapcli.engine.fills import exit_fill, trade_pnl
-from vwapcli.engine.pricing import SpreadPricer
+from vwapcli.engine.fills import exit_fills, trade_pnls
+from vwapcli.engine.pricing import EXIT_BY_INTRINSIC, HeldPrices, SpreadPricer
 from vwapcli.options.quotes import QuoteSource
-from vwapcli.options.spreads import DebitSpread, fill_price
+from vwapcli.options.spreads import DebitSpread, fill_prices
 from vwapcli.risk import round_trip_commission_per_contract
 
 #: The vol-level multipliers of SPEC 7.1 ("0.8, 1.0, 1.25, 1.5 and 2.0").
@@ -109,35 +112,46 @@ def reprice_trades(
     exit_ns = _as_ns(trades["exit_time"]).tolist()
     entry_spot = trades["P"].astype(float).tolist()
     exit_spot = trades["underlying_exit"].astype(float).tolist()
-    contracts = trades["contracts"].astype(int).tolist()
 
+    run_pricer = engine.pricer
+    held = (entry_ns, entry_spot, exit_ns, exit_spot)
+    # The run's own pricer answers scale 1.0 from what it already priced.
+    priced_at = {1.0: HeldPrices.of(run_pricer.price_held_many(spreads, *held))} if 1.0 in scales else {}
+    others = [scale for scale in scales if scale != 1.0]
+    # The session model prices every other scale's legs of a symbol in one pass (only
+    # sigma moves with the scale); any other source is built per scale and asked trade by
+    # trade, with the run's listing schedule, sessions and exit fallback.
+    at_others = run_pricer.held_prices_at_vol_scales(spreads, *held, others)
+    if at_others is None:
+        at_others = [
+            HeldPrices.of(SpreadPricer(
+                source_for_scale(scale), run_pricer.schedule, run_pricer.session_dates, run_pricer.exit_fallback
+            ).price_held_many(spreads, *held, remember=False))
+            for scale in others
+        ]
+    priced_at.update(zip(others, at_others, strict=True))
+    columns = [priced_at[scale] for scale in scales]
+    # Trade-major (n, scales) tables; the fills of every priced row at once, the run's rules.
+    priced = np.stack([column.priced for column in columns], axis=1)
+    rows, cols = np.nonzero(priced)
+
+    def table(name: str) -> np.ndarray:
+        return np.stack([getattr(column, name) for column in columns], axis=1)[rows, cols]
+
+    width = trades["width"].to_numpy(dtype=np.float64)[rows]
+    units = trades["contracts"].to_numpy(dtype=np.int64)[rows]
+    quoted = table("exit_priced_by") != EXIT_BY_INTRINSIC
+    debit = fill_prices(table("entry_mid"), table("entry_natural"), slippage, width)
+    credit = exit_fills(table("exit_mid"), table("exit_natural"), quoted, slippage, width)
     shape = (n, len(scales))
     entry_debit = np.full(shape, np.nan)
     exit_credit = np.full(shape, np.nan)
     pnl = np.full(shape, np.nan)
     priced_by = np.full(shape, UNPRICED, dtype=object)
-    run_pricer = engine.pricer
-    pricers = [
-        run_pricer if scale == 1.0 else SpreadPricer(
-            source_for_scale(scale), run_pricer.schedule, run_pricer.session_dates, run_pricer.exit_fallback
-        )
-        for scale in scales
-    ]
-    # Scale by scale, every trade priced together (their legs in one array call per
-    # symbol); the scales' sources may share one model per symbol (a streamed run's),
-    # whose remembered clock times then serve all five.
-    for j, (scale, pricer) in enumerate(zip(scales, pricers, strict=True)):
-        # The run's own pricer answers from memory; another scale's is asked once per trade.
-        held = pricer.price_held_many(spreads, entry_ns, entry_spot, exit_ns, exit_spot, remember=scale == 1.0)
-        for i, priced in enumerate(held):
-            if isinstance(priced, Skip):
-                continue
-            debit = fill_price(priced.entry, slippage, spreads[i].width)
-            credit = exit_fill(priced, slippage)
-            entry_debit[i, j] = debit
-            exit_credit[i, j] = credit
-            pnl[i, j] = trade_pnl(debit, credit, contracts[i], commission * contracts[i])
-            priced_by[i, j] = priced.exit_priced_by
+    entry_debit[rows, cols] = debit
+    exit_credit[rows, cols] = credit
+    pnl[rows, cols] = trade_pnls(debit, credit, units, commission * units.astype(np.float64))
+    priced_by[rows, cols] = table("exit_priced_by")
     return pd.DataFrame(
         {
             "trade_id": np.repeat(trades["trade_id"].to_numpy(dtype=np.int64), len(scales)),

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
+import numpy as np
+
 from vwapcli.core.skips import Skip
 from vwapcli.core.types import Signal
 from vwapcli.engine.candidates import Candidate, PricingKey
@@ -34,6 +36,8 @@ from vwapcli.options.spreads import (
     SpreadPrice,
     price_spread,
     price_spreads,
+    quote_spreads,
+    rows_by_symbol,
     spread_at_expiry,
 )
 
@@ -66,6 +70,34 @@ class PricedCandidate:
     def exit_quoted(self) -> bool:
         """The exit has a quote-based price (the run's source or the model fallback)."""
         return self.exit_priced_by != EXIT_BY_INTRINSIC
+
+
+@dataclass(frozen=True)
+class HeldPrices:
+    """:meth:`SpreadPricer.price_held` of many trades as arrays (model risk fills them
+    all at once): per trade the entry's and exit's mid and natural per share; where the
+    entry could not be priced, ``priced`` is False and the prices NaN."""
+
+    priced: np.ndarray  # bool
+    entry_mid: np.ndarray
+    entry_natural: np.ndarray
+    exit_mid: np.ndarray
+    exit_natural: np.ndarray
+    exit_priced_by: np.ndarray  # object: an ExitPricedBy per priced trade
+
+    @classmethod
+    def of(cls, held: Sequence[PricedCandidate | Skip]) -> HeldPrices:
+        """The arrays of ``price_held`` answers, row by row."""
+        n = len(held)
+        priced = np.array([not isinstance(answer, Skip) for answer in held], dtype=bool)
+        prices = np.full((4, n), np.nan)
+        exit_priced_by = np.full(n, EXIT_BY_QUOTE, dtype=object)
+        for row, answer in enumerate(held):
+            if not isinstance(answer, Skip):
+                prices[:, row] = answer.entry.mid, answer.entry.natural, answer.exit.mid, answer.exit.natural
+                exit_priced_by[row] = answer.exit_priced_by
+        entry_mid, entry_natural, exit_mid, exit_natural = prices
+        return cls(priced, entry_mid, entry_natural, exit_mid, exit_natural, exit_priced_by)
 
 
 def intrinsic_spread_value(spread: DebitSpread, spot: float) -> float:
@@ -191,13 +223,17 @@ class SpreadPricer:
         if not remember:
             return price_spreads(self.quotes, spreads, ts_ns, spots, side)
         keys = [(side, *row) for row in zip(spreads, ts_ns, spots, strict=True)]
-        missing = [i for i, key in enumerate(keys) if key not in self._prices]
-        priced = price_spreads(
-            self.quotes, [spreads[i] for i in missing], [ts_ns[i] for i in missing], [spots[i] for i in missing], side
-        )
-        for i, answer in zip(missing, priced, strict=True):
-            self._prices[keys[i]] = answer
-        return [self._prices[key] for key in keys]
+        known = self._prices.get
+        found = [known(key) for key in keys]  # one hash per key: a spread's hash is not cached
+        missing = [i for i, answer in enumerate(found) if answer is None]
+        if missing:
+            priced = price_spreads(
+                self.quotes, [spreads[i] for i in missing], [ts_ns[i] for i in missing],
+                [spots[i] for i in missing], side,
+            )
+            for i, answer in zip(missing, priced, strict=True):
+                self._prices[keys[i]] = found[i] = answer
+        return [answer for answer in found if answer is not None]
 
     def spread_price(self, spread: DebitSpread, ts_ns: int, spot: float, side: Side) -> SpreadPrice | Skip:
         """Mid and natural for opening or closing ``spread`` at ``ts_ns`` with the underlying at ``spot``."""
@@ -282,15 +318,74 @@ class SpreadPricer:
             )
         return answers
 
+    def held_prices_at_vol_scales(
+        self,
+        spreads: Sequence[DebitSpread],
+        entry_ts_ns: Sequence[int],
+        entry_spots: Sequence[float],
+        exit_ts_ns: Sequence[int],
+        exit_spots: Sequence[float],
+        vol_scales: Sequence[float],
+    ) -> list[HeldPrices] | None:
+        """:meth:`price_held_many` of many trades at each of ``vol_scales`` (SPEC 7.1 model
+        risk), as a pricer on this source built with that vol level (and this pricer's exit
+        fallback) would answer; nothing remembered. None: the source cannot price at other
+        vol levels itself (no ``lookup_many``; ask a source built per scale instead).
+
+        Why: only sigma changes with the scale, so all scales' legs of a symbol are priced
+        in one array pass per side (``quote_spreads(vol_scales=)``), their sessions, clock
+        times and carry computed once. An exit without a quote falls back as ``price_held``
+        does (:meth:`exit_without_quote`, which no vol level changes).
+        """
+        if getattr(self.quotes, "lookup_many", None) is None:
+            return None
+        n_scales, n = len(vol_scales), len(spreads)
+        prices = np.full((4, n_scales, n), np.nan)
+        entry_priced = np.ones((n_scales, n), dtype=bool)
+        exit_quoted = np.ones((n_scales, n), dtype=bool)
+        for rows in rows_by_symbol(spreads).values():
+            mine, columns = [spreads[row] for row in rows], np.asarray(rows)
+            sides: tuple[tuple[Side, Sequence[int], Sequence[float], int, np.ndarray], ...] = (
+                ("open", entry_ts_ns, entry_spots, 0, entry_priced), ("close", exit_ts_ns, exit_spots, 2, exit_quoted)
+            )
+            for side, times, spots, first, quoted in sides:
+                answer = quote_spreads(
+                    self.quotes, mine, [times[row] for row in rows], [spots[row] for row in rows], side, vol_scales
+                )
+                prices[first][:, columns] = answer.mid.reshape(n_scales, len(rows))  # rows scale-major
+                prices[first + 1][:, columns] = answer.natural.reshape(n_scales, len(rows))
+                for skipped in answer.skips:
+                    quoted[skipped // len(rows), rows[skipped % len(rows)]] = False
+        exit_priced_by = np.full((n_scales, n), EXIT_BY_QUOTE, dtype=object)
+        fallbacks: dict[int, tuple[SpreadPrice, ExitPricedBy]] = {}
+        for scale, row in zip(*(axis.tolist() for axis in np.nonzero(entry_priced & ~exit_quoted)), strict=True):
+            found = fallbacks.get(row)
+            if found is None:
+                found = fallbacks[row] = self.exit_without_quote(spreads[row], exit_ts_ns[row], exit_spots[row])
+            prices[2:, scale, row] = found[0].mid, found[0].natural
+            exit_priced_by[scale, row] = found[1]
+        prices[:, ~entry_priced] = np.nan
+        entry_mid, entry_natural, exit_mid, exit_natural = prices
+        return [
+            HeldPrices(entry_priced[j], entry_mid[j], entry_natural[j], exit_mid[j], exit_natural[j], exit_priced_by[j])
+            for j in range(n_scales)
+        ]
+
     def _unquoted_exit(
         self, spread: DebitSpread, entry: SpreadPrice, exit_ts_ns: int, exit_spot: float
     ) -> PricedCandidate:
+        exit_price, priced_by = self.exit_without_quote(spread, exit_ts_ns, exit_spot)
+        return PricedCandidate(spread, entry, exit_price, priced_by)
+
+    def exit_without_quote(
+        self, spread: DebitSpread, exit_ts_ns: int, exit_spot: float
+    ) -> tuple[SpreadPrice, ExitPricedBy]:
         """SPEC 7 chain mode, no quote at the exit: the model's price at that instant (the
         exit is forced by the underlying; a trader still gets a market, not the payoff at
         expiry). Intrinsic only when the model cannot price it either, flagged."""
         if self.exit_fallback is not None:
             modelled = price_spread(self.exit_fallback, spread, exit_ts_ns, exit_spot, "close")
             if not isinstance(modelled, Skip):
-                return PricedCandidate(spread, entry, modelled, EXIT_BY_MODEL)
+                return modelled, EXIT_BY_MODEL
         intrinsic = intrinsic_spread_value(spread, exit_spot)
-        return PricedCandidate(spread, entry, SpreadPrice(intrinsic, intrinsic), EXIT_BY_INTRINSIC)
+        return SpreadPrice(intrinsic, intrinsic), EXIT_BY_INTRINSIC

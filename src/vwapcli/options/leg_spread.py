@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from vwapcli.core.decimal_rounding import round_decimal
+
 TICK_EPSILON = 1e-9  # keeps 0.015/0.01 = 1.4999999 rounding like 1.5
 
 
@@ -82,9 +84,10 @@ class LegSpreadModel:
 
         Why a twin and not ``spread_ticks``: a backtest prices about 20 legs per trade (its
         own fills, then model risk at five vol levels), so the per-leg path was most of a
-        run's time. Every step is the scalar's IEEE operation on arrays except the two the
-        C library rounds differently from numpy, which stay per element in Python: the
-        power (``float.__pow__``) and the final ``round(x, 10)`` (a test holds the two equal).
+        run's time. Every step is the scalar's IEEE operation on arrays except the power,
+        which the C library rounds differently from numpy and so stays per element in
+        Python (``float.__pow__``); the final ``round(x, 10)`` is its exact array twin
+        (``core.decimal_rounding.round_decimal``). A test holds the two paths equal.
         """
         mid = np.asarray(mid, dtype=np.float64)
         scale = np.asarray(scale, dtype=np.float64)
@@ -100,10 +103,8 @@ class LegSpreadModel:
         return self._on_tick(bid_ticks), self._on_tick(bid_ticks + ticks)
 
     def _on_tick(self, ticks: np.ndarray) -> np.ndarray:
-        """``round(ticks·tick, 10)`` per element, as ``quote`` rounds: once per distinct count."""
-        distinct, inverse = np.unique(ticks, return_inverse=True)
-        prices = [round(x, 10) for x in (distinct * self.tick).tolist()]
-        return np.asarray(prices, dtype=np.float64)[inverse]
+        """``round(ticks·tick, 10)`` per element, the bits ``quote`` rounds to."""
+        return round_decimal(ticks * self.tick, 10)
 
     def _weight(self, u: float) -> float:
         """``logistic(steepness·ln(u/half_point))`` of one leg, by the C library's ``pow``."""

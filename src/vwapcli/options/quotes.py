@@ -62,7 +62,9 @@ class LegQuotes:
     """Many legs' markets at once (``lookup_many``): one row per leg, dollars per share.
 
     A row listed in ``skips`` has no quote (its arrays hold NaN); ``iv`` is NaN where the
-    source has none.
+    source has none. A source's ``lookup_many(symbol, ts_ns, expiry, strike, right, spot,
+    vol_scales=None)`` answers each leg as its ``lookup`` would; with ``vol_scales``, each
+    leg at each vol-level multiplier (SPEC 7.1 model risk), rows scale-major.
     """
 
     bid: np.ndarray

@@ -243,6 +243,7 @@ class CalibratedQuoteSource:
         strike: np.ndarray,
         right: np.ndarray,
         spot: np.ndarray,
+        vol_scales: Sequence[float] | None = None,
     ) -> LegQuotes:
         """:meth:`lookup` for many legs of one symbol: the very same bits, as arrays.
 
@@ -253,12 +254,20 @@ class CalibratedQuoteSource:
         ``exp``/``log`` would round differently from the C library's that ``lookup`` uses,
         the values stay per element through ``math`` (a test holds the two paths equal).
         A leg ``lookup`` would refuse gets that very Skip in ``LegQuotes.skips``.
+
+        ``vol_scales`` (SPEC 7.1 model risk): every leg priced at each of these vol-level
+        multipliers instead of ``vol_scale``, each row as a source built with that scale
+        would price it; rows scale-major (row ``j·n + i`` is leg ``i`` at ``vol_scales[j]``).
+        Only sigma depends on the scale, so everything before it is computed once.
         """
+        scales = np.asarray((self.vol_scale,) if vol_scales is None else
+                            [checked_vol_scale(scale) for scale in vol_scales], dtype=np.float64)
         ts = np.asarray(ts_ns, dtype=np.int64)
-        quotes = LegQuotes.empty(ts.shape[0])
+        n = ts.shape[0]
+        quotes = LegQuotes.empty(n * scales.shape[0])
         model = self.models.get(symbol)
-        # Sigma per leg from its session (day, opened yet); NaN where lookup refuses.
-        sigma = np.full(ts.shape[0], np.nan)
+        # Sigma per leg from its session (day, opened yet), before the scale; NaN where lookup refuses.
+        level = np.full(n, np.nan)
         if model is not None:
             clock = model.clock
             index = np.searchsorted(clock.close_ns, ts, side="right")
@@ -266,12 +275,12 @@ class CalibratedQuoteSource:
             after_open = ts[inside] >= clock.open_ns[index[inside]]
             sessions, inverse = np.unique(index[inside] * 2 + after_open, return_inverse=True)
             levels = model.sigmas([(clock.day_of[key // 2], bool(key % 2)) for key in sessions.tolist()])
-            sigma[inside] = np.asarray(levels, dtype=np.float64)[inverse] * self.vol_scale
-        for row in np.flatnonzero(np.isnan(sigma)).tolist():  # rare: lookup words the reason
+            level[inside] = np.asarray(levels, dtype=np.float64)[inverse]
+        for row in np.flatnonzero(np.isnan(level)).tolist():  # rare: lookup words the reason
             answer = self.lookup(symbol, int(ts[row]), expiry[row], float(strike[row]), right[row], float(spot[row]))
-            if isinstance(answer, Skip):
-                quotes.skips[row] = answer
-        ok = np.flatnonzero(~np.isnan(sigma))
+            if isinstance(answer, Skip):  # no scale turns a NaN sigma into a number
+                quotes.skips.update((j * n + row, answer) for j in range(scales.shape[0]))
+        ok = np.flatnonzero(~np.isnan(level))
         if model is None or ok.shape[0] == 0:
             return quotes
         rate, div_yield, _ = self.symbol_terms(symbol)
@@ -283,30 +292,37 @@ class CalibratedQuoteSource:
         close_of = {day: model.clock.expiry_close_ns(day) for day in {day for _, day in pairs}}
         t_cal_of = [max(close_of[day] - t, 0) / NS_PER_YEAR for t, day in pairs]
         carry_of = [math.exp((rate - div_yield) * t_cal) for t_cal in t_cal_of]
+        # Per leg (any scale): the clock's T, calendar time, spot, strike, right, forward.
         t_var = np.asarray(t_var_of, dtype=np.float64)[pair_of]
         t_cal = np.asarray(t_cal_of, dtype=np.float64)[pair_of]
         s = np.asarray(spot, dtype=np.float64)[ok]
         k = np.asarray(strike, dtype=np.float64)[ok]
         rights = np.asarray(right)[ok]
-        level = sigma[ok]
         forward = s * np.asarray(carry_of, dtype=np.float64)[pair_of]
-        total_std = level * np.sqrt(t_var)
+        # Per leg and scale (scale-major): sigma, the total std and what depends on them.
+        sigma = level[ok] * scales[:, None]
+        total_std = sigma * np.sqrt(t_var)
         live = total_std > 0
-        vol = level.copy()
-        mid = np.empty(ok.shape[0])
-        on = np.flatnonzero(live)
+        legs_live = np.flatnonzero(live.any(axis=0))  # ln(K/F) is the same at every scale
+        moneyness = np.full(ok.shape[0], np.nan)
+        moneyness[legs_live] = [math.log(x) for x in (k[legs_live] / forward[legs_live]).tolist()]
+        vol = sigma.copy()
+        mid = np.empty(sigma.shape)
+        on_scale, on = np.nonzero(live)
         if on.shape[0]:
-            moneyness = [math.log(x) for x in (k[on] / forward[on]).tolist()]
-            z = np.asarray(moneyness, dtype=np.float64) / total_std[on]
-            vol[on] = level[on] * np.asarray(model.smile.ratio(z), dtype=np.float64)
+            z = moneyness[on] / total_std[on_scale, on]
+            vol[on_scale, on] = sigma[on_scale, on] * np.asarray(model.smile.ratio(z), dtype=np.float64)
             t_on, c_on = t_var[on], t_cal[on]
             # Carry over calendar time, variance over the clock: rescale r and q to T.
-            mid[on] = bs_price(s[on], k[on], t_on, rate * c_on / t_on, div_yield * c_on / t_on, vol[on], rights[on])
-        off = np.flatnonzero(~live)
+            mid[on_scale, on] = bs_price(
+                s[on], k[on], t_on, rate * c_on / t_on, div_yield * c_on / t_on, vol[on_scale, on], rights[on]
+            )
+        off_scale, off = np.nonzero(~live)
         if off.shape[0]:
-            mid[off] = bs_price(s[off], k[off], 0.0, rate, div_yield, vol[off], rights[off])
-        bid, ask = model.spread.quotes(mid, forward * total_std)
-        quotes.bid[ok], quotes.ask[ok], quotes.mid[ok], quotes.iv[ok] = bid, ask, mid, vol
+            mid[off_scale, off] = bs_price(s[off], k[off], 0.0, rate, div_yield, vol[off_scale, off], rights[off])
+        bid, ask = model.spread.quotes(mid.ravel(), (forward * total_std).ravel())
+        rows = (np.arange(scales.shape[0])[:, None] * n + ok).ravel()
+        quotes.bid[rows], quotes.ask[rows], quotes.mid[rows], quotes.iv[rows] = bid, ask, mid.ravel(), vol.ravel()
         return quotes
 
     def quote(

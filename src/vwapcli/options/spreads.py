@@ -13,7 +13,6 @@ business, not this module's.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,7 +23,7 @@ import numpy as np
 from vwapcli.core.skips import Skip, SkipReason
 from vwapcli.core.types import MICROS_PER_DOLLAR, Direction
 from vwapcli.options.expirations import ExpiryChoice, ExpirySchedule, SessionsLike
-from vwapcli.options.pricing import round_to_cent
+from vwapcli.options.pricing import round_to_cent, round_to_cents
 from vwapcli.options.quotes import LegQuotes, Quote, QuoteSource, Right
 from vwapcli.options.strikes import NoStrikeError, choose_strikes
 
@@ -153,46 +152,89 @@ def price_spreads(
     """:func:`price_spread` of many spreads, row by row the same answers.
 
     A source with ``lookup_many`` (the session model) prices every leg of a symbol in one
-    array call; any other source is asked leg by leg as :func:`price_spread` does.
+    array call (:func:`quote_spreads`); any other source is asked leg by leg as
+    :func:`price_spread` does.
     """
-    lookup_many = getattr(source, "lookup_many", None)
-    if lookup_many is None:
+    if getattr(source, "lookup_many", None) is None:
         return [price_spread(source, *row, side) for row in zip(spreads, ts_ns, spots, strict=True)]
     answers: list[SpreadPrice | Skip | None] = [None] * len(spreads)
-    rows_of: dict[str, list[int]] = {}
-    for row, spread in enumerate(spreads):
-        rows_of.setdefault(spread.symbol, []).append(row)
-    for symbol, rows in rows_of.items():
-        mine = [spreads[row] for row in rows]
-        n = len(rows)
-        times = np.array([ts_ns[row] for row in rows], dtype=np.int64)
-        legs: LegQuotes = lookup_many(
-            symbol,
-            np.concatenate([times, times]),
-            [spread.expiry for spread in mine] * 2,
-            np.array([spread.k_long for spread in mine] + [spread.k_short for spread in mine], dtype=np.float64),
-            np.array([spread.right for spread in mine] * 2),
-            np.array([spots[row] for row in rows] * 2, dtype=np.float64),
+    for rows in rows_by_symbol(spreads).values():
+        quoted = quote_spreads(
+            source, [spreads[row] for row in rows], [ts_ns[row] for row in rows], [spots[row] for row in rows], side
         )
-        # As price_spread: open pays the long ask and receives the short bid; close reverses.
-        raw = legs.ask[:n] - legs.bid[n:] if side == "open" else legs.bid[:n] - legs.ask[n:]
-        natural = _cents_of(raw).tolist()
-        mid = (legs.mid[:n] - legs.mid[n:]).tolist()
-        iv = legs.iv[:n].tolist()
-        for j, row in enumerate(rows):
-            skip = legs.skips.get(j)  # the long leg's reason first, as price_spread
-            if skip is None:
-                skip = legs.skips.get(n + j)
-            answers[row] = skip if skip is not None else SpreadPrice(mid=mid[j], natural=natural[j], iv_long=iv[j])
+        for row, mid, natural, iv in zip(
+            rows, quoted.mid.tolist(), quoted.natural.tolist(), quoted.iv_long.tolist(), strict=True
+        ):
+            answers[row] = SpreadPrice(mid=mid, natural=natural, iv_long=iv)
+        for j, skip in quoted.skips.items():
+            answers[rows[j]] = skip
     return [answer for answer in answers if answer is not None]
 
 
-def _cents_of(values: np.ndarray) -> np.ndarray:
-    """``round_to_cent`` per element, once per distinct value (naturals are differences of
-    whole-cent quotes: a few distinct values among thousands); NaN stays NaN."""
-    distinct, inverse = np.unique(values, return_inverse=True)
-    cents = [value if math.isnan(value) else round_to_cent(value) for value in distinct.tolist()]
-    return np.asarray(cents, dtype=np.float64)[inverse]
+def rows_by_symbol(spreads: Sequence[DebitSpread]) -> dict[str, list[int]]:
+    """The rows of ``spreads`` per symbol, in order (what :func:`quote_spreads` prices together)."""
+    rows_of: dict[str, list[int]] = {}
+    for row, spread in enumerate(spreads):
+        rows_of.setdefault(spread.symbol, []).append(row)
+    return rows_of
+
+
+@dataclass(frozen=True)
+class SpreadQuotes:
+    """Many spreads' :class:`SpreadPrice` as arrays; a row in ``skips`` has NaN prices and
+    that reason (the long leg's first, as :func:`price_spread`)."""
+
+    mid: np.ndarray
+    natural: np.ndarray
+    iv_long: np.ndarray
+    skips: dict[int, Skip]
+
+
+def quote_spreads(
+    source: QuoteSource,
+    spreads: Sequence[DebitSpread],
+    ts_ns: Sequence[int],
+    spots: Sequence[float],
+    side: Side,
+    vol_scales: Sequence[float] | None = None,
+) -> SpreadQuotes:
+    """:func:`price_spread` of many spreads on one symbol through ``source.lookup_many``
+    (both legs of every spread in one array call), the same bits as arrays.
+
+    ``vol_scales``: every spread priced at each of these vol-level multipliers instead of
+    the source's own (SPEC 7.1 model risk; the source's ``lookup_many`` must take them):
+    rows scale-major, row ``j·n + i`` is spread ``i`` at ``vol_scales[j]``.
+    """
+    n = len(spreads)
+    n_scales = 1 if vol_scales is None else len(vol_scales)
+    if n == 0 or n_scales == 0:
+        empty = np.empty(0)
+        return SpreadQuotes(empty, empty, empty, {})
+    times = np.asarray(ts_ns, dtype=np.int64)
+    by_scale = {} if vol_scales is None else {"vol_scales": vol_scales}
+    legs: LegQuotes = source.lookup_many(  # type: ignore[attr-defined]
+        spreads[0].symbol,
+        np.concatenate([times, times]),
+        [spread.expiry for spread in spreads] * 2,
+        np.array([spread.k_long for spread in spreads] + [spread.k_short for spread in spreads], dtype=np.float64),
+        np.array([spread.right for spread in spreads] * 2),
+        np.array(list(spots) * 2, dtype=np.float64),
+        **by_scale,
+    )
+    # Legs come back scale-major too: per scale, the n long legs then the n short legs.
+    long_rows = (np.arange(n_scales)[:, None] * 2 * n + np.arange(n)).ravel()
+    short_rows = long_rows + n
+    # As price_spread: open pays the long ask and receives the short bid; close reverses.
+    if side == "open":
+        raw = legs.ask[long_rows] - legs.bid[short_rows]
+    else:
+        raw = legs.bid[long_rows] - legs.ask[short_rows]
+    skips: dict[int, Skip] = {}
+    for leg_row in sorted(legs.skips):  # within a scale the long legs come first: their reason wins
+        scale, within = divmod(leg_row, 2 * n)
+        skips.setdefault(scale * n + within % n, legs.skips[leg_row])
+    # Leg quotes are whole cents, so rounding the natural to cents only strips float noise.
+    return SpreadQuotes(legs.mid[long_rows] - legs.mid[short_rows], round_to_cents(raw), legs.iv[long_rows], skips)
 
 
 def price_spread_open(
@@ -220,6 +262,22 @@ def fill_price(price: SpreadPrice, slippage: float, width: float) -> float:
         raise ValueError(f"slippage must be in [0, 1], got {slippage}")
     raw = price.mid + slippage * (price.natural - price.mid)
     return max(MIN_FILL, min(round_to_cent(raw), _fill_ceiling(width)))
+
+
+def fill_prices(mid: np.ndarray, natural: np.ndarray, slippage: float, width: np.ndarray) -> np.ndarray:
+    """:func:`fill_price` of many spreads, the very same bits, as arrays (model risk).
+
+    The same operations in the same order; the cent rounding by ``round_to_cents`` (the
+    exact twin of ``round_to_cent``); ``min``/``max`` as Python's builtins decide them
+    (the first argument unless the second is strictly smaller/larger), NaN included.
+    """
+    if not 0.0 <= slippage <= 1.0:
+        raise ValueError(f"slippage must be in [0, 1], got {slippage}")
+    mid = np.asarray(mid, dtype=np.float64)
+    rounded = round_to_cents(mid + slippage * (np.asarray(natural, dtype=np.float64) - mid))
+    ceiling = round_to_cents(np.asarray(width, dtype=np.float64) - MIN_FILL)
+    capped = np.where(ceiling < rounded, ceiling, rounded)
+    return np.where(capped > MIN_FILL, capped, MIN_FILL)
 
 
 @lru_cache(maxsize=1024)

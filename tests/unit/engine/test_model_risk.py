@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from builders.option_model import new_york_ns, random_walk_bars, session_table
 from vwapcli.app_config import AppConfig
 from vwapcli.config import OptionsConfig
 from vwapcli.core.types import local_time_ns
@@ -39,8 +40,11 @@ from vwapcli.engine import (
     not_applicable_reason,
     reprice_trades,
 )
+from vwapcli.options.calibration_file import CalibrationParams
 from vwapcli.options.expirations import ExpirySchedule
 from vwapcli.options.quotes import Quote
+from vwapcli.options.session_model import CalibratedQuoteSource, SessionVolModel
+from vwapcli.options.vol_forecast import SessionHistory
 from vwapcli.run_folder import write_table
 
 DAY = dt.date(2024, 3, 12)
@@ -160,3 +164,63 @@ def test_chain_mode_has_no_vol_level_to_scale_and_model_mode_has() -> None:
 def test_an_empty_trade_log_gives_an_empty_table_with_the_columns() -> None:
     frame = reprice_trades(trades_log().iloc[:0], run_engine(), LinearInScale)
     assert frame.empty and list(frame.columns)[:5] == ["trade_id", "scale", "entry_debit", "exit_credit", "pnl"]
+
+
+class PerLegOnly:
+    """A session-model source without its array path: asked leg by leg (``lookup``), as
+    any source without ``lookup_many`` is. The independent method for the one-pass test."""
+
+    def __init__(self, source: CalibratedQuoteSource) -> None:
+        self.source = source
+        self.name = source.name
+
+    def lookup(self, *leg):  # type: ignore[no-untyped-def]
+        return self.source.lookup(*leg)
+
+    def quote(self, *leg):  # type: ignore[no-untyped-def]
+        return self.source.quote(*leg)
+
+    def listed_strikes(self, *where):  # type: ignore[no-untyped-def]
+        return self.source.listed_strikes(*where)
+
+
+def test_the_session_models_one_pass_over_all_scales_gives_the_per_scale_per_leg_bits() -> None:
+    """Trades on a seeded random walk: most priced at every scale, the first days' entries
+    unpriced (too little history for a vol level), exits past the model's sessions valued
+    at intrinsic. Re-pricing through ``lookup_many(vol_scales=)`` in one pass must give
+    the very bits of a source built per scale and asked leg by leg."""
+    bars = random_walk_bars("2024-01-02", "2024-04-30", "5m", seed=11)
+    sessions = session_table("2023-12-20", "2024-06-28")
+    days = [d.astype(dt.date) for d in bars.session_date]
+    options = OptionsConfig.model_validate({"symbols": {}})
+    params = CalibrationParams(overnight_share=0.6, level={"premium": 1.2, "gap_weight": 0.3})
+    model = SessionVolModel(params, SessionHistory.from_bars(bars), sessions)
+
+    def source(scale: float) -> CalibratedQuoteSource:
+        return CalibratedQuoteSource(options, {"SPY": model}, vol_scale=scale)
+
+    rows = []
+    for i, day in enumerate(days[::3]):
+        strike = 500.0 + (i % 7 - 3) * 5.0
+        right = "C" if i % 2 else "P"
+        exit_day = days[min(3 * i + 1, len(days) - 1)] if i % 9 else dt.date(2024, 7, 8)  # past the sessions
+        rows.append({
+            "trade_id": i + 1, "symbol": "SPY", "right": right, "expiry": (exit_day + dt.timedelta(days=3)).isoformat(),
+            "k_long": strike, "k_short": strike + 2.5 if right == "C" else strike - 2.5, "width": 2.5,
+            "expiry_note": "", "entry_time": pd.Timestamp(new_york_ns(day.isoformat(), "10:35"), tz="UTC"),
+            "exit_time": pd.Timestamp(new_york_ns(exit_day.isoformat(), "14:05"), tz="UTC"),
+            "P": 500.0 + i % 5, "underlying_exit": 497.5 + i % 11, "contracts": 1 + i % 4,
+        })
+    trades = pd.DataFrame(rows)
+
+    def engine(quotes: object) -> Engine:
+        pricer = SpreadPricer(quotes, ExpirySchedule.load(), {"SPY": days})  # type: ignore[arg-type]
+        return Engine(AppConfig.model_validate({}), pricer)
+
+    one_pass = reprice_trades(trades, engine(source(1.0)), source)
+    per_leg = reprice_trades(trades, engine(PerLegOnly(source(1.0))), lambda s: PerLegOnly(source(s)))
+    kinds = set(one_pass["exit_priced_by"])
+    assert {"quote", "intrinsic", "unpriced"} <= kinds  # every branch is exercised
+    pd.testing.assert_frame_equal(one_pass, per_leg, check_exact=True)
+    for column in ("entry_debit", "exit_credit", "pnl"):
+        assert one_pass[column].to_numpy().view(np.int64).tolist() == per_leg[column].to_numpy().view(np.int64).tolist()

@@ -27,7 +27,7 @@ from vwapcli.options.calibration_file import CalibrationParams
 from vwapcli.options.events import EventCalendar, ScheduledEvent
 from vwapcli.options.leg_spread import LegSpreadModel
 from vwapcli.options.session_model import CalibratedQuoteSource, SessionVolModel
-from vwapcli.options.spreads import DebitSpread, price_spread, price_spreads
+from vwapcli.options.spreads import DebitSpread, price_spread, price_spreads, quote_spreads
 from vwapcli.options.vol_forecast import ForecastSettings, SessionForecaster, SessionHistory
 
 BARS = random_walk_bars("2024-01-02", "2024-04-30", "5m", seed=11)
@@ -96,6 +96,57 @@ def test_lookup_many_gives_every_leg_the_bits_or_the_skip_of_lookup(rows, vol_sc
         assert got == (expected.bid, expected.ask, expected.mid, expected.iv)
 
 
+@settings(max_examples=40, deadline=None)
+@given(rows=LEG_ROWS, vol_scales=st.lists(st.sampled_from([0.8, 1.0, 1.25, 1.5, 2.0, 0.37]), min_size=1, max_size=4))
+def test_lookup_many_at_several_vol_scales_gives_each_row_the_bits_of_a_source_built_with_that_scale(
+    rows, vol_scales
+) -> None:
+    """Model risk's one pass (SPEC 7.1): row j·n + i is leg i as ``lookup`` prices it on a
+    source built with ``vol_scales[j]`` (the source's own scale, 1.3, is not used)."""
+    ts, expiry, strike, right, spot = legs_from(rows)
+    n = len(rows)
+    legs = CalibratedQuoteSource(OPTIONS, {"SPY": model()}, vol_scale=1.3).lookup_many(
+        "SPY", ts, expiry, strike, right, spot, vol_scales=vol_scales
+    )
+    assert legs.mid.shape == (n * len(vol_scales),)
+    for j, scale in enumerate(vol_scales):
+        per_leg = CalibratedQuoteSource(OPTIONS, {"SPY": model()}, vol_scale=scale)
+        for i in range(n):
+            expected = per_leg.lookup("SPY", int(ts[i]), expiry[i], float(strike[i]), str(right[i]), float(spot[i]))
+            if isinstance(expected, Skip):
+                assert legs.skips.get(j * n + i) == expected
+                continue
+            assert j * n + i not in legs.skips
+            got = (legs.bid[j * n + i], legs.ask[j * n + i], legs.mid[j * n + i], legs.iv[j * n + i])
+            assert got == (expected.bid, expected.ask, expected.mid, expected.iv)
+
+
+@settings(max_examples=30, deadline=None)
+@given(rows=LEG_ROWS, side=st.sampled_from(["open", "close"]))
+def test_quote_spreads_at_several_vol_scales_gives_each_row_price_spread_on_that_scales_source(rows, side) -> None:
+    ts, expiry, strike, right, spot = legs_from(rows)
+    spreads = [
+        DebitSpread("SPY", str(right[i]), expiry[i], float(strike[i]),
+                    float(strike[i] + 2.0 if right[i] == "C" else strike[i] - 2.0), 2.0)
+        for i in range(len(rows))
+    ]
+    scales = (0.8, 1.25, 2.0)
+    quoted = quote_spreads(CalibratedQuoteSource(OPTIONS, {"SPY": model()}), spreads, ts.tolist(), spot.tolist(),
+                           side, vol_scales=scales)
+    n = len(spreads)
+    for j, scale in enumerate(scales):
+        source = CalibratedQuoteSource(OPTIONS, {"SPY": model()}, vol_scale=scale)
+        for i, spread in enumerate(spreads):
+            expected = price_spread(source, spread, int(ts[i]), float(spot[i]), side)
+            row = j * n + i
+            if isinstance(expected, Skip):
+                assert quoted.skips.get(row) == expected and np.isnan(quoted.mid[row])
+            else:
+                assert row not in quoted.skips
+                got = (quoted.mid[row], quoted.natural[row], quoted.iv_long[row])
+                assert got == (expected.mid, expected.natural, expected.iv_long)
+
+
 def test_lookup_many_of_a_symbol_without_a_model_is_lookups_skip_for_every_leg() -> None:
     ts, expiry, strike, right, spot = legs_from([(60, 600, 0, 1.0, "C", 500.0), (61, 700, 1, -2.0, "P", 480.0)])
     source = CalibratedQuoteSource(OPTIONS, {"SPY": model()})
@@ -104,6 +155,8 @@ def test_lookup_many_of_a_symbol_without_a_model_is_lookups_skip_for_every_leg()
         assert legs.skips[i] == source.lookup("QQQ", int(ts[i]), expiry[i], float(strike[i]), str(right[i]),
                                               float(spot[i]))
         assert np.isnan(legs.mid[i])
+    scaled = source.lookup_many("QQQ", ts, expiry, strike, right, spot, vol_scales=(0.8, 2.0))
+    assert [scaled.skips[row] for row in range(4)] == [legs.skips[0], legs.skips[1]] * 2
 
 
 @settings(max_examples=40, deadline=None)
