@@ -220,3 +220,21 @@ def test_bootstrap_records_cannot_be_changed() -> None:
     for record, field in records:
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(record, field, None)
+
+
+def test_path_drawdowns_equal_the_plain_formula_bit_for_bit() -> None:
+    """Reference: cumulative growth, peak (at least the starting 1.0), max of 1 - growth/peak,
+    written out plainly; paths with crashes, NaN and inf rows included."""
+    rng = np.random.default_rng(17)
+    paths = rng.normal(0.0003, 0.02, (300, 400))
+    paths[5, 10] = -1.0  # wiped out
+    paths[6, 20] = np.nan
+    paths[7, 30] = np.inf
+    paths[8, :] = 0.0
+    growth = np.cumprod(1.0 + paths, axis=1)
+    peak = np.maximum(np.maximum.accumulate(growth, axis=1), 1.0)
+    with np.errstate(invalid="ignore"):
+        expected = np.maximum((1.0 - growth / peak).max(axis=1), 0.0) * 100.0
+        got = max_drawdown_pct_of_paths(paths)
+    np.testing.assert_array_equal(got, expected)
+    assert np.isnan(got[6]) and got[8] == 0.0 and got[5] == 100.0
