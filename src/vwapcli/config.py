@@ -42,10 +42,10 @@ class DataConfig(Frozen):
 # Domain bounds (issue 12 items 3 and 4). A continuous rate or dividend yield beyond 100% a
 # year is no market's, and exp(-rT) at such values swamps or overflows every price.
 MAX_ABS_RATE = 1.0
-# options.dte is answered from the exchange calendar the engine lists past the data (60
-# calendar days of sessions, then 120 days of weekdays, engine/build.py and
+# options.dte is answered from the exchange sessions the engine lists (to the calendar's
+# last session, about a year past today, then 120 days of weekdays: engine/build.py and
 # options/expirations.py) with up to 70 sessions searched beyond the target for a listed
-# expiry: 45 sessions (about two months) is the most every trade date can be answered for.
+# expiry: 45 sessions (about two months) keeps every trade date answerable with room to spare.
 MAX_DTE_SESSIONS = 45
 
 
