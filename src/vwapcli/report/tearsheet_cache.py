@@ -82,10 +82,15 @@ def tearsheet_key(returns: pd.Series, benchmark: pd.Series | None, title: str) -
 
 
 class TearsheetCache:
-    """Finished tearsheets by key, in one folder; a bad or missing entry reads as a miss."""
+    """Finished tearsheets by key, in one folder; a bad or missing entry reads as a miss.
 
-    def __init__(self, folder: Path) -> None:
+    ``suffix`` names the entries' files: the report's own charts keep their base64 PNG text
+    the same way (``report.charts``, ``<cache dir>/charts/<key>.b64``).
+    """
+
+    def __init__(self, folder: Path, suffix: str = ".html") -> None:
         self.folder = folder
+        self.suffix = suffix
 
     @classmethod
     def default(cls) -> TearsheetCache | None:
@@ -94,7 +99,7 @@ class TearsheetCache:
         return None if folder is None else cls(folder / "tearsheets")
 
     def path(self, key: str) -> Path:
-        return self.folder / f"{key}.html"
+        return self.folder / f"{key}{self.suffix}"
 
     def read(self, key: str) -> str | None:
         """The page stored under ``key`` if present and intact, else None (then redraw)."""
@@ -124,7 +129,7 @@ class TearsheetCache:
             log.info("tearsheet not cached in %s (%s)", self.folder, error)
 
     def _prune(self) -> None:
-        entries = sorted(self.folder.glob("*.html"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        entries = sorted(self.folder.glob(f"*{self.suffix}"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
         for old in entries[KEEP_ENTRIES:]:
             old.unlink(missing_ok=True)
 
