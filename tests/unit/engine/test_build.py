@@ -61,3 +61,19 @@ def test_expiries_count_exchange_sessions_past_the_data_not_just_days_with_bars(
     assert sessions.dates[:2] == [dt.date(2024, 3, 4), dt.date(2024, 3, 5)]
     assert dt.date(2024, 3, 11) in sessions.dates[: sessions.known]
     assert sessions.dates[sessions.known - 1] == SessionCalendar("XNYS").last_session
+
+
+def test_an_expiry_past_two_months_from_the_datas_end_counts_real_sessions_not_weekdays() -> None:
+    """Data ending Fri 2024-01-26, a trade that day with dte 45, no listing schedule (an
+    expiry every session). Counted by hand on the NYSE calendar: Jan 29-31 (3), February
+    without Presidents' Day 02-19 (20, total 23), March 1-28 without Good Friday 03-29 (20,
+    total 43), then Apr 1 (44) and Apr 2 (45): the expiry is 2024-04-02. The old list,
+    real sessions only to 60 days past the data (03-26, session 41), counted Good Friday
+    as a weekday and answered 2024-04-01, one session short."""
+    from vwapcli.engine import exchange_sessions_spanning
+    from vwapcli.options.expirations import ExpirySchedule
+
+    sessions = exchange_sessions_spanning("XNYS", {"XYZ": (dt.date(2023, 12, 1), dt.date(2024, 1, 26))})["XYZ"]
+    choice = ExpirySchedule.load().expiry_for("XYZ", dt.date(2024, 1, 26), 45, sessions)
+    assert choice.expiry == dt.date(2024, 4, 2)
+    assert choice.note is None or "weekday" not in choice.note
