@@ -17,6 +17,7 @@ not depend on the executor or on scheduling.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -139,7 +140,13 @@ def _run_dask(
             client = Client(cluster)
     except OSError as error:
         raise ExecutorError(f"dask scheduler {scheduler or 'LocalCluster'} unreachable: {error}") from None
+    # Worker processes' vwapcli records (a symbol's warnings) come back to this process's
+    # loggers, so run.log and the terminal show them as with the local pool. In-process
+    # workers (``processes=False``) log here already.
+    forwarding = cluster is None or bool(options.get("processes", True))
     try:
+        if forwarding:
+            client.forward_logging("vwapcli")
         # One copy of the bars per worker, not per task.
         shared_future = client.scatter(shared, broadcast=True)
         futures = [client.submit(task_fn, shared_future, task, pure=False) for task in tasks]
@@ -153,6 +160,9 @@ def _run_dask(
                 progress(index[future.key])
         return results
     finally:
+        if forwarding:
+            with contextlib.suppress(Exception):  # a lost scheduler must not hide the real error
+                client.unforward_logging("vwapcli")
         client.close()
         if cluster is not None:
             cluster.close()

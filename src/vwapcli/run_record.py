@@ -115,7 +115,9 @@ def pricing_record_of(
     if vol_model == "session":  # the model of SPEC 7.1 (also behind chain-mode exits)
         for symbol in symbols:
             path = calibration_path(symbol, options.for_symbol(symbol).calibration_file)
-            params = CalibrationParams.load_for_symbol(symbol, path)
+            # Described here, not warned about again: whoever built the symbol's model (its
+            # task, in this process, a pool worker or a Dask worker) said so once.
+            params = CalibrationParams.load(path)
             calibrations[symbol] = {
                 "file": str(path), "symbol": params.symbol,
                 "fitted_on": params.fitted_on, "error": params.error,

@@ -147,3 +147,30 @@ def test_a_failure_inside_a_worker_is_the_users_one_line_error(
     ], capsys, monkeypatch)
     assert_one_line_failure(code, text, "on or after 2027-06-01")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "executor",
+    [("--workers", "1"), ("--executor", "local", "--workers", "2"), ("--executor", "dask", "--workers", "1")],
+    ids=["this process", "local pool", "dask worker process"],
+)
+def test_a_symbols_warning_is_in_run_log_once_wherever_its_phase_ran(
+    store: Path, tmp_path: Path, executor: tuple[str, ...]
+) -> None:
+    """QQQ and IWM ship no calibration (SPEC 7.1: SPY's is used, with a warning). The warning
+    is given where the symbol's model is built: this process, a forked pool worker (whose
+    buffered log used to die with it) or a Dask worker process (its records forwarded).
+    The run record describes the calibration without saying it again."""
+    import json
+
+    from vwapcli.options.calibration_file import warn_foreign_calibration
+
+    if executor[1] == "dask":
+        pytest.importorskip("dask.distributed")
+    warn_foreign_calibration.cache_clear()  # once per process: an earlier test may have said it here
+    run = _streamed(store, tmp_path / "run", _config_file(tmp_path, ""), *executor)
+    messages = [json.loads(line)["message"] for line in (run / "run.log").read_text().splitlines()]
+    for symbol in ("QQQ", "IWM"):
+        said = [m for m in messages if m.startswith(f"no option-model calibration for {symbol}:")]
+        assert len(said) == 1, (symbol, said)
+    assert not any(m.startswith("no option-model calibration for SPY") for m in messages)
