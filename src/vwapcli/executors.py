@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
@@ -41,6 +42,11 @@ def _install_shared(shared: Any) -> None:
 
 def _call_with_shared(task_fn: Callable[[Any, Any], Any], task: Any) -> Any:
     return task_fn(_WORKER_SHARED, task)
+
+
+def _process_identity() -> tuple[str, int]:
+    """This process among a cluster's: its machine's name and its pid."""
+    return socket.gethostname(), os.getpid()
 
 
 def default_workers() -> int:
@@ -140,11 +146,12 @@ def _run_dask(
             client = Client(cluster)
     except OSError as error:
         raise ExecutorError(f"dask scheduler {scheduler or 'LocalCluster'} unreachable: {error}") from None
-    # Worker processes' vwapcli records (a symbol's warnings) come back to this process's
-    # loggers, so run.log and the terminal show them as with the local pool. In-process
-    # workers (``processes=False``) log here already.
-    forwarding = cluster is None or bool(options.get("processes", True))
+    forwarding = False
     try:
+        # Worker processes' vwapcli records (a symbol's warnings) come back to this process's
+        # loggers, so run.log and the terminal show them as with the local pool. Workers in
+        # this very process (an in-process cluster) log here already.
+        forwarding = _process_identity() not in client.run(_process_identity).values()
         if forwarding:
             client.forward_logging("vwapcli")
         # One copy of the bars per worker, not per task.

@@ -174,3 +174,23 @@ def test_a_symbols_warning_is_in_run_log_once_wherever_its_phase_ran(
         said = [m for m in messages if m.startswith(f"no option-model calibration for {symbol}:")]
         assert len(said) == 1, (symbol, said)
     assert not any(m.startswith("no option-model calibration for SPY") for m in messages)
+
+
+def test_a_dask_cluster_in_this_process_logs_each_warning_once(store: Path, tmp_path: Path) -> None:
+    """Workers that share this process log into its run.log directly: nothing is forwarded
+    on top (a second copy of every warning)."""
+    import json
+
+    from vwapcli.options.calibration_file import warn_foreign_calibration
+
+    distributed = pytest.importorskip("dask.distributed")
+    warn_foreign_calibration.cache_clear()
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        run = _streamed(
+            store, tmp_path / "dask", _config_file(tmp_path, ""), "--executor", "dask",
+            "--scheduler", cluster.scheduler_address,
+        )
+    messages = [json.loads(line)["message"] for line in (run / "run.log").read_text().splitlines()]
+    assert sum(m.startswith("no option-model calibration for QQQ:") for m in messages) == 1
