@@ -52,7 +52,7 @@ import pandas as pd
 from vwapcli.config import OptionsConfig
 from vwapcli.engine.engine import Engine
 from vwapcli.engine.fills import exit_fills, trade_pnls
-from vwapcli.engine.pricing import EXIT_BY_INTRINSIC, HeldPrices, SpreadPricer
+from vwapcli.engine.pricing import EXIT_BY_INTRINSIC, HeldPrices, HeldTrades, SpreadPricer
 from vwapcli.options.quotes import QuoteSource
 from vwapcli.options.spreads import DebitSpread, fill_prices
 from vwapcli.risk import round_trip_commission_per_contract
@@ -114,19 +114,19 @@ def reprice_trades(
     exit_spot = trades["underlying_exit"].astype(float).tolist()
 
     run_pricer = engine.pricer
-    held = (entry_ns, entry_spot, exit_ns, exit_spot)
+    held = HeldTrades(spreads, entry_ns, entry_spot, exit_ns, exit_spot)
     # The run's own pricer answers scale 1.0 from what it already priced.
-    priced_at = {1.0: HeldPrices.of(run_pricer.price_held_many(spreads, *held))} if 1.0 in scales else {}
+    priced_at = {1.0: HeldPrices.of(run_pricer.price_held_many(held))} if 1.0 in scales else {}
     others = [scale for scale in scales if scale != 1.0]
     # The session model prices every other scale's legs of a symbol in one pass (only
     # sigma moves with the scale); any other source is built per scale and asked trade by
     # trade, with the run's listing schedule, sessions and exit fallback.
-    at_others = run_pricer.held_prices_at_vol_scales(spreads, *held, others)
+    at_others = run_pricer.held_prices_at_vol_scales(held, others)
     if at_others is None:
         at_others = [
             HeldPrices.of(SpreadPricer(
                 source_for_scale(scale), run_pricer.schedule, run_pricer.session_dates, run_pricer.exit_fallback
-            ).price_held_many(spreads, *held, remember=False))
+            ).price_held_many(held, remember=False))
             for scale in others
         ]
     priced_at.update(zip(others, at_others, strict=True))

@@ -73,6 +73,18 @@ class PricedCandidate:
 
 
 @dataclass(frozen=True)
+class HeldTrades:
+    """Spreads held from an entry to an exit, row by row: what :meth:`SpreadPricer.price_held`
+    reads of one trade, for many (a symbol's candidates, a run's trades in model risk)."""
+
+    spreads: Sequence[DebitSpread]
+    entry_ts_ns: Sequence[int]
+    entry_spots: Sequence[float]
+    exit_ts_ns: Sequence[int]
+    exit_spots: Sequence[float]
+
+
+@dataclass(frozen=True)
 class HeldPrices:
     """:meth:`SpreadPricer.price_held` of many trades as arrays (model risk fills them
     all at once): per trade the entry's and exit's mid and natural per share; where the
@@ -182,13 +194,13 @@ class SpreadPricer:
                 answers[key] = by_key[key] = spread
             else:
                 todo[key] = (candidate, spread)
-        held = self.price_held_many(
+        held = self.price_held_many(HeldTrades(
             [spread for _, spread in todo.values()],
             [c.signal.entry_time_ns for c, _ in todo.values()],
             [c.signal.P for c, _ in todo.values()],
             [c.exit_time_ns for c, _ in todo.values()],
             [c.underlying_exit for c, _ in todo.values()],
-        )
+        ))
         for key, priced in zip(todo, held, strict=True):
             answers[key] = by_key[key] = priced
         return answers
@@ -287,23 +299,15 @@ class SpreadPricer:
             return self._unquoted_exit(spread, entry, exit_ts_ns, exit_spot)
         return PricedCandidate(spread, entry, exit_price)
 
-    def price_held_many(
-        self,
-        spreads: Sequence[DebitSpread],
-        entry_ts_ns: Sequence[int],
-        entry_spots: Sequence[float],
-        exit_ts_ns: Sequence[int],
-        exit_spots: Sequence[float],
-        remember: bool = True,
-    ) -> list[PricedCandidate | Skip]:
+    def price_held_many(self, held: HeldTrades, remember: bool = True) -> list[PricedCandidate | Skip]:
         """:meth:`price_held` of many trades, row by row the same answers, their legs
         priced together (what pre-pricing a run's candidates and model risk call).
         ``remember`` as in :meth:`spread_prices`."""
-        entries = self.spread_prices(spreads, entry_ts_ns, entry_spots, "open", remember)
+        entries = self.spread_prices(held.spreads, held.entry_ts_ns, held.entry_spots, "open", remember)
         opened = [i for i, entry in enumerate(entries) if not isinstance(entry, Skip)]
         exits = self.spread_prices(
-            [spreads[i] for i in opened], [exit_ts_ns[i] for i in opened], [exit_spots[i] for i in opened], "close",
-            remember,
+            [held.spreads[i] for i in opened], [held.exit_ts_ns[i] for i in opened],
+            [held.exit_spots[i] for i in opened], "close", remember,
         )
         exit_of = dict(zip(opened, exits, strict=True))
         answers: list[PricedCandidate | Skip] = []
@@ -313,20 +317,12 @@ class SpreadPricer:
                 continue
             exit_price = exit_of[i]
             answers.append(
-                self._unquoted_exit(spreads[i], entry, exit_ts_ns[i], exit_spots[i])
-                if isinstance(exit_price, Skip) else PricedCandidate(spreads[i], entry, exit_price)
+                self._unquoted_exit(held.spreads[i], entry, held.exit_ts_ns[i], held.exit_spots[i])
+                if isinstance(exit_price, Skip) else PricedCandidate(held.spreads[i], entry, exit_price)
             )
         return answers
 
-    def held_prices_at_vol_scales(
-        self,
-        spreads: Sequence[DebitSpread],
-        entry_ts_ns: Sequence[int],
-        entry_spots: Sequence[float],
-        exit_ts_ns: Sequence[int],
-        exit_spots: Sequence[float],
-        vol_scales: Sequence[float],
-    ) -> list[HeldPrices] | None:
+    def held_prices_at_vol_scales(self, held: HeldTrades, vol_scales: Sequence[float]) -> list[HeldPrices] | None:
         """:meth:`price_held_many` of many trades at each of ``vol_scales`` (SPEC 7.1 model
         risk), as a pricer on this source built with that vol level (and this pricer's exit
         fallback) would answer; nothing remembered. None: the source cannot price at other
@@ -339,14 +335,15 @@ class SpreadPricer:
         """
         if getattr(self.quotes, "lookup_many", None) is None:
             return None
-        n_scales, n = len(vol_scales), len(spreads)
+        n_scales, n = len(vol_scales), len(held.spreads)
         prices = np.full((4, n_scales, n), np.nan)
         entry_priced = np.ones((n_scales, n), dtype=bool)
         exit_quoted = np.ones((n_scales, n), dtype=bool)
-        for rows in rows_by_symbol(spreads).values():
-            mine, columns = [spreads[row] for row in rows], np.asarray(rows)
+        for rows in rows_by_symbol(held.spreads).values():
+            mine, columns = [held.spreads[row] for row in rows], np.asarray(rows)
             sides: tuple[tuple[Side, Sequence[int], Sequence[float], int, np.ndarray], ...] = (
-                ("open", entry_ts_ns, entry_spots, 0, entry_priced), ("close", exit_ts_ns, exit_spots, 2, exit_quoted)
+                ("open", held.entry_ts_ns, held.entry_spots, 0, entry_priced),
+                ("close", held.exit_ts_ns, held.exit_spots, 2, exit_quoted),
             )
             for side, times, spots, first, quoted in sides:
                 answer = quote_spreads(
@@ -361,7 +358,9 @@ class SpreadPricer:
         for scale, row in zip(*(axis.tolist() for axis in np.nonzero(entry_priced & ~exit_quoted)), strict=True):
             found = fallbacks.get(row)
             if found is None:
-                found = fallbacks[row] = self.exit_without_quote(spreads[row], exit_ts_ns[row], exit_spots[row])
+                found = fallbacks[row] = self.exit_without_quote(
+                    held.spreads[row], held.exit_ts_ns[row], held.exit_spots[row]
+                )
             prices[2:, scale, row] = found[0].mid, found[0].natural
             exit_priced_by[scale, row] = found[1]
         prices[:, ~entry_priced] = np.nan
