@@ -256,7 +256,8 @@ class VarianceClock:
         last = self.expiry_index(expiry)
         if first > last or first >= self.dates.shape[0]:
             return 0.0  # at or after the expiry's close: nothing left
-        profile = profile or self.profile_for(self.day_of[first])
+        if profile is None:
+            profile = self.profile_for(self.day_of[first])
         total = 0.0
         for i in range(first, last + 1):
             open_ns, close_ns = int(self.open_ns[i]), int(self.close_ns[i])
